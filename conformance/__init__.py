@@ -1,0 +1,1 @@
+"""Conformance suite for WCO e-CO exchange nodes (guide: docs/conformance.md)."""
