@@ -1,0 +1,1 @@
+"""Tests of the spec artefacts: protos, buf, generated files, docs."""
