@@ -1,0 +1,689 @@
+"""The suite's own test PKI (docs/spec.md section 5.2, REQ-PKI-*, REQ-ACC-001).
+
+The conformance suite never uses the reference node's key material: it
+generates, for every test country, a document-signing hierarchy (root CA ->
+intermediate CA with pathlen 0 -> authority signer and node signer) and a TLS
+hierarchy (TLS CA -> node server certificate and node client certificate),
+following the certificate profiles of docs/adr/0001-architecture.md. For the
+suite-side partner country (``XA``) it also generates negative variants: an
+expired signer, a not-yet-valid signer, a signer with the wrong key usage, a
+signer under a root the node does not trust, a signer whose URI names another
+country, a CA-flagged leaf, a signer revoked in XA's issuer directory, an
+Ed25519 signer, and TLS client certificates from an unknown CA or expired.
+
+Time is a parameter (``now``): nothing here reads the clock.
+
+Files are written in the ADR layout ``<dir>/<CC>/{anchors.pem, authority.pem,
+authority.key, node-signer.pem, node-signer.key, tls-ca.pem, node-server.pem,
+node-server.key, node-client.pem, node-client.key}`` plus ``<dir>/negative/``
+and ``<dir>/manifest.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from conformance.errors import PkiError
+
+__all__ = [
+    "DEFAULT_NODE_COUNTRY",
+    "NEGATIVE_SIGNERS",
+    "NEGATIVE_TLS_CLIENTS",
+    "SUITE_COUNTRIES",
+    "CountryPki",
+    "Credential",
+    "PrivateKey",
+    "SuitePki",
+    "authority_id_for",
+    "authority_uri",
+    "generate_pki",
+    "load_pki",
+    "node_uri",
+    "spki_key_id",
+]
+
+logger = logging.getLogger(__name__)
+
+PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+#: The countries the suite plays itself (partners of the node under test).
+SUITE_COUNTRIES: Final = ("XA", "XC")
+#: The default country of the node under test.
+DEFAULT_NODE_COUNTRY: Final = "XB"
+
+#: Negative signer variants (all claim to belong to XA unless noted).
+NEGATIVE_SIGNERS: Final = (
+    "expired-signer",
+    "not-yet-valid-signer",
+    "wrong-key-usage-signer",
+    "untrusted-root-signer",
+    "other-country-uri-signer",
+    "ca-flag-signer",
+    "revoked-signer",
+    "ed25519-signer",
+    "other-authority-signer",
+    "expired-intermediate-signer",
+)
+#: Negative TLS client certificates (all name urn:wco:eco:node:XA).
+NEGATIVE_TLS_CLIENTS: Final = ("unknown-ca-client", "expired-client")
+
+_LONG: Final = dt.timedelta(days=3650)
+_LEAF: Final = dt.timedelta(days=730)
+_BACKDATE: Final = dt.timedelta(days=1)
+
+
+def authority_id_for(country: str) -> str:
+    """Return the suite's issuing authority id for a country (``xa-customs``)."""
+    return f"{country.lower()}-customs"
+
+
+def authority_uri(country: str, authority_id: str) -> str:
+    """Return the authority signer URI of REQ-PKI-002."""
+    return f"urn:wco:eco:authority:{country}:{authority_id}"
+
+
+def node_uri(country: str) -> str:
+    """Return the node URI of REQ-PKI-002 and REQ-ACC-001."""
+    return f"urn:wco:eco:node:{country}"
+
+
+def spki_key_id(certificate: x509.Certificate) -> str:
+    """Return the key id of REQ-SIG-004: hex SHA-256 of the DER SubjectPublicKeyInfo."""
+    spki = certificate.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(spki)
+    return digest.finalize().hex()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Credential:
+    """A certificate, its private key and the chain a verifier needs.
+
+    Attributes:
+        certificate: The leaf (or CA) certificate.
+        key: Its private key.
+        chain: The certificate followed by intermediates towards (excluding)
+            the trust anchor, as carried in ``Signature.certificate_chain``.
+    """
+
+    certificate: x509.Certificate
+    key: PrivateKey
+    chain: tuple[x509.Certificate, ...]
+
+    def chain_der(self) -> list[bytes]:
+        """Return the chain as DER bytes, leaf first (REQ-PKI-001)."""
+        return [c.public_bytes(serialization.Encoding.DER) for c in self.chain]
+
+    def chain_pem(self) -> bytes:
+        """Return the chain as a PEM bundle, leaf first."""
+        return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in self.chain)
+
+    def key_pem(self) -> bytes:
+        """Return the private key as unencrypted PKCS#8 PEM."""
+        return self.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+
+    @property
+    def key_id(self) -> str:
+        """The REQ-SIG-004 key id of the certificate."""
+        return spki_key_id(self.certificate)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CountryPki:
+    """All key material of one test country.
+
+    Attributes:
+        country: ISO 3166-1 alpha-2 test code.
+        authority_id: The issuing authority id of ``authority``.
+        root: The document-signing trust anchor.
+        intermediate: The intermediate CA (pathlen 0) under ``root``.
+        authority: The authority signer (URI ``urn:wco:eco:authority:CC:ID``).
+        node_signer: The node signer (URI ``urn:wco:eco:node:CC``).
+        tls_ca: The country's TLS CA.
+        node_server: TLS server certificate (DNS localhost, IP 127.0.0.1).
+        node_client: TLS client certificate (EKU clientAuth).
+    """
+
+    country: str
+    authority_id: str
+    root: Credential
+    intermediate: Credential
+    authority: Credential
+    node_signer: Credential
+    tls_ca: Credential
+    node_server: Credential
+    node_client: Credential
+
+    def anchors_pem(self) -> bytes:
+        """Return the document trust anchors as PEM."""
+        return self.root.certificate.public_bytes(serialization.Encoding.PEM)
+
+    def tls_ca_pem(self) -> bytes:
+        """Return the TLS CA certificate as PEM."""
+        return self.tls_ca.certificate.public_bytes(serialization.Encoding.PEM)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuitePki:
+    """The complete suite PKI.
+
+    Attributes:
+        generated_at: The ``now`` the PKI was generated around.
+        node_country: Country of the node under test.
+        countries: Key material per country (suite countries and the node's).
+        negative_signers: Negative document-signer variants by name.
+        negative_tls_clients: Negative TLS client credentials by name.
+        untrusted_root: The root of ``untrusted-root-signer``, trusted by no one.
+        directory: Path of XA's signed issuer directory, once written.
+        path: The directory the PKI was written to or loaded from.
+    """
+
+    generated_at: dt.datetime
+    node_country: str
+    countries: Mapping[str, CountryPki]
+    negative_signers: Mapping[str, Credential]
+    negative_tls_clients: Mapping[str, Credential]
+    untrusted_root: Credential
+    path: Path | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def suite_countries(self) -> tuple[str, ...]:
+        """The countries the suite plays (every country except the node's)."""
+        return tuple(sorted(c for c in self.countries if c != self.node_country))
+
+    def country(self, cc: str) -> CountryPki:
+        """Return the key material of one country.
+
+        Raises:
+            PkiError: The country is not part of this PKI.
+        """
+        try:
+            return self.countries[cc]
+        except KeyError:
+            raise PkiError(f"the suite PKI has no country {cc!r}") from None
+
+    def write(self, directory: Path) -> SuitePki:
+        """Write every file in the ADR layout plus ``negative/`` and ``manifest.json``.
+
+        Args:
+            directory: Target directory, created if needed.
+
+        Returns:
+            The same PKI with ``path`` set.
+        """
+        directory.mkdir(parents=True, exist_ok=True)
+        manifest: dict[str, object] = {
+            "format": 1,
+            "generated_at": self.generated_at.isoformat(),
+            "node_country": self.node_country,
+            "countries": {},
+            "negative_signers": {},
+            "negative_tls_clients": {},
+        }
+        countries: dict[str, object] = {}
+        for cc, cp in sorted(self.countries.items()):
+            cdir = directory / cc
+            cdir.mkdir(exist_ok=True)
+            _write(cdir / "anchors.pem", cp.anchors_pem())
+            _write(cdir / "root.key", cp.root.key_pem())
+            _write(cdir / "intermediate.pem", cp.intermediate.chain_pem())
+            _write(cdir / "intermediate.key", cp.intermediate.key_pem())
+            _write(cdir / "authority.pem", cp.authority.chain_pem())
+            _write(cdir / "authority.key", cp.authority.key_pem())
+            _write(cdir / "node-signer.pem", cp.node_signer.chain_pem())
+            _write(cdir / "node-signer.key", cp.node_signer.key_pem())
+            _write(cdir / "tls-ca.pem", cp.tls_ca_pem())
+            _write(cdir / "tls-ca.key", cp.tls_ca.key_pem())
+            _write(cdir / "node-server.pem", cp.node_server.chain_pem())
+            _write(cdir / "node-server.key", cp.node_server.key_pem())
+            _write(cdir / "node-client.pem", cp.node_client.chain_pem())
+            _write(cdir / "node-client.key", cp.node_client.key_pem())
+            countries[cc] = {"authority_id": cp.authority_id}
+        manifest["countries"] = countries
+        ndir = directory / "negative"
+        ndir.mkdir(exist_ok=True)
+        _write(ndir / "untrusted-root.pem", self.untrusted_root.chain_pem())
+        _write(ndir / "untrusted-root.key", self.untrusted_root.key_pem())
+        for name, cred in sorted(self.negative_signers.items()):
+            _write(ndir / f"{name}.pem", cred.chain_pem())
+            _write(ndir / f"{name}.key", cred.key_pem())
+        for name, cred in sorted(self.negative_tls_clients.items()):
+            _write(ndir / f"{name}.pem", cred.chain_pem())
+            _write(ndir / f"{name}.key", cred.key_pem())
+        manifest["negative_signers"] = sorted(self.negative_signers)
+        manifest["negative_tls_clients"] = sorted(self.negative_tls_clients)
+        manifest["extra"] = dict(self.extra)
+        _write(directory / "manifest.json", json.dumps(manifest, indent=2).encode() + b"\n")
+        logger.info("suite PKI written to %s", directory)
+        return SuitePki(
+            generated_at=self.generated_at,
+            node_country=self.node_country,
+            countries=self.countries,
+            negative_signers=self.negative_signers,
+            negative_tls_clients=self.negative_tls_clients,
+            untrusted_root=self.untrusted_root,
+            path=directory,
+            extra=self.extra,
+        )
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    if path.suffix == ".key":
+        path.chmod(0o600)
+
+
+def _new_ec_key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _name(cn: str, country: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
+            x509.NameAttribute(
+                NameOID.ORGANIZATION_NAME, f"e-CO conformance suite test PKI {country}"
+            ),
+            x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        ]
+    )
+
+
+def _sign_hash(key: PrivateKey) -> hashes.SHA256 | None:
+    return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Validity:
+    not_before: dt.datetime
+    not_after: dt.datetime
+
+
+def _ca(
+    *,
+    cn: str,
+    country: str,
+    validity: _Validity,
+    issuer: Credential | None,
+    path_length: int | None,
+) -> Credential:
+    key = _new_ec_key()
+    subject = _name(cn, country)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.certificate.subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(validity.not_before)
+        .not_valid_after(validity.not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+    signing_key: PrivateKey = issuer.key if issuer else key
+    aki_source = issuer.certificate.public_key() if issuer else key.public_key()
+    builder = builder.add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(aki_source),  # type: ignore[arg-type]
+        critical=False,
+    )
+    cert = builder.sign(signing_key, _sign_hash(signing_key))
+    return Credential(certificate=cert, key=key, chain=(cert,))
+
+
+def _leaf(
+    *,
+    cn: str,
+    country: str,
+    issuer: Credential,
+    validity: _Validity,
+    uris: tuple[str, ...],
+    dns: tuple[str, ...] = (),
+    ips: tuple[str, ...] = (),
+    eku: tuple[x509.ObjectIdentifier, ...] = (),
+    digital_signature: bool = True,
+    key_cert_sign: bool = False,
+    ca_flag: bool | None = False,
+    key: PrivateKey | None = None,
+    intermediates: tuple[x509.Certificate, ...] = (),
+) -> Credential:
+    leaf_key: PrivateKey = key if key is not None else _new_ec_key()
+    sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(u) for u in uris]
+    sans += [x509.DNSName(d) for d in dns]
+    sans += [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(cn, country))
+        .issuer_name(issuer.certificate.subject)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(validity.not_before)
+        .not_valid_after(validity.not_after)
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=digital_signature,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=key_cert_sign,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                issuer.certificate.public_key()  # type: ignore[arg-type]
+            ),
+            critical=False,
+        )
+    )
+    if ca_flag is not None:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=ca_flag, path_length=None), critical=True
+        )
+    if eku:
+        builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+    cert = builder.sign(issuer.key, _sign_hash(issuer.key))
+    return Credential(certificate=cert, key=leaf_key, chain=(cert, *intermediates))
+
+
+def _country(cc: str, now: dt.datetime) -> CountryPki:
+    long = _Validity(not_before=now - _BACKDATE, not_after=now + _LONG)
+    leaf = _Validity(not_before=now - _BACKDATE, not_after=now + _LEAF)
+    root = _ca(cn=f"{cc} document root CA", country=cc, validity=long, issuer=None, path_length=1)
+    inter = _ca(
+        cn=f"{cc} document intermediate CA", country=cc, validity=long, issuer=root, path_length=0
+    )
+    aid = authority_id_for(cc)
+    authority = _leaf(
+        cn=f"{cc} issuing authority {aid}",
+        country=cc,
+        issuer=inter,
+        validity=leaf,
+        uris=(authority_uri(cc, aid),),
+        intermediates=(inter.certificate,),
+    )
+    node_signer = _leaf(
+        cn=f"{cc} node signer",
+        country=cc,
+        issuer=inter,
+        validity=leaf,
+        uris=(node_uri(cc),),
+        intermediates=(inter.certificate,),
+    )
+    tls_ca = _ca(cn=f"{cc} TLS CA", country=cc, validity=long, issuer=None, path_length=0)
+    server = _leaf(
+        cn=f"{cc} node server",
+        country=cc,
+        issuer=tls_ca,
+        validity=leaf,
+        uris=(node_uri(cc),),
+        dns=("localhost",),
+        ips=("127.0.0.1",),
+        eku=(ExtendedKeyUsageOID.SERVER_AUTH,),
+        digital_signature=True,
+    )
+    client = _leaf(
+        cn=f"{cc} node client",
+        country=cc,
+        issuer=tls_ca,
+        validity=leaf,
+        uris=(node_uri(cc),),
+        eku=(ExtendedKeyUsageOID.CLIENT_AUTH,),
+    )
+    return CountryPki(
+        country=cc,
+        authority_id=aid,
+        root=root,
+        intermediate=inter,
+        authority=authority,
+        node_signer=node_signer,
+        tls_ca=tls_ca,
+        node_server=server,
+        node_client=client,
+    )
+
+
+def generate_pki(
+    *,
+    now: dt.datetime,
+    node_country: str = DEFAULT_NODE_COUNTRY,
+    suite_countries: tuple[str, ...] = SUITE_COUNTRIES,
+) -> SuitePki:
+    """Generate the complete suite PKI around ``now``.
+
+    Args:
+        now: The time validity periods are computed from (timezone-aware).
+        node_country: Country of the node under test.
+        suite_countries: Countries the suite plays; the first one carries the
+            negative variants.
+
+    Returns:
+        The PKI, not yet written to disk.
+
+    Raises:
+        PkiError: ``now`` is naive or the countries overlap.
+    """
+    if now.tzinfo is None:
+        raise PkiError("generate_pki needs a timezone-aware 'now'")
+    if node_country in suite_countries:
+        raise PkiError(f"node country {node_country} is also a suite country")
+    countries = {cc: _country(cc, now) for cc in (*suite_countries, node_country)}
+    xa = countries[suite_countries[0]]
+    other = countries[suite_countries[1]] if len(suite_countries) > 1 else xa
+    cc = xa.country
+    aid = xa.authority_id
+    uri = authority_uri(cc, aid)
+    inter = xa.intermediate
+    leaf = _Validity(not_before=now - _BACKDATE, not_after=now + _LEAF)
+    long = _Validity(not_before=now - _BACKDATE, not_after=now + _LONG)
+    chain = (inter.certificate,)
+
+    def signer(name: str, **kwargs: object) -> Credential:
+        params: dict[str, object] = {
+            "cn": f"{cc} negative {name}",
+            "country": cc,
+            "issuer": inter,
+            "validity": leaf,
+            "uris": (uri,),
+            "intermediates": chain,
+        }
+        params.update(kwargs)
+        return _leaf(**params)  # type: ignore[arg-type]
+
+    untrusted_root = _ca(
+        cn=f"{cc} untrusted root CA", country=cc, validity=long, issuer=None, path_length=1
+    )
+    untrusted_inter = _ca(
+        cn=f"{cc} untrusted intermediate CA",
+        country=cc,
+        validity=long,
+        issuer=untrusted_root,
+        path_length=0,
+    )
+    expired_inter = _ca(
+        cn=f"{cc} expired intermediate CA",
+        country=cc,
+        validity=_Validity(
+            not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=30)
+        ),
+        issuer=xa.root,
+        path_length=0,
+    )
+    negative = {
+        "expired-signer": signer(
+            "expired-signer",
+            validity=_Validity(
+                not_before=now - dt.timedelta(days=60), not_after=now - dt.timedelta(days=30)
+            ),
+        ),
+        "not-yet-valid-signer": signer(
+            "not-yet-valid-signer",
+            validity=_Validity(
+                not_before=now + dt.timedelta(days=30), not_after=now + dt.timedelta(days=400)
+            ),
+        ),
+        "wrong-key-usage-signer": signer(
+            "wrong-key-usage-signer", digital_signature=False, key_cert_sign=True
+        ),
+        "untrusted-root-signer": signer(
+            "untrusted-root-signer",
+            issuer=untrusted_inter,
+            intermediates=(untrusted_inter.certificate,),
+        ),
+        "other-country-uri-signer": signer(
+            "other-country-uri-signer",
+            uris=(authority_uri(other.country, other.authority_id),),
+        ),
+        "ca-flag-signer": signer("ca-flag-signer", ca_flag=True),
+        "revoked-signer": signer("revoked-signer"),
+        "ed25519-signer": signer("ed25519-signer", key=ed25519.Ed25519PrivateKey.generate()),
+        "other-authority-signer": signer(
+            "other-authority-signer", uris=(authority_uri(cc, f"{cc.lower()}-chamber"),)
+        ),
+        "expired-intermediate-signer": signer(
+            "expired-intermediate-signer",
+            issuer=expired_inter,
+            validity=_Validity(
+                not_before=now - dt.timedelta(days=300), not_after=now + dt.timedelta(days=300)
+            ),
+            intermediates=(expired_inter.certificate,),
+        ),
+    }
+    unknown_tls_ca = _ca(
+        cn=f"{cc} unknown TLS CA", country=cc, validity=long, issuer=None, path_length=0
+    )
+    tls_negative = {
+        "unknown-ca-client": _leaf(
+            cn=f"{cc} node client from unknown CA",
+            country=cc,
+            issuer=unknown_tls_ca,
+            validity=leaf,
+            uris=(node_uri(cc),),
+            eku=(ExtendedKeyUsageOID.CLIENT_AUTH,),
+        ),
+        "expired-client": _leaf(
+            cn=f"{cc} expired node client",
+            country=cc,
+            issuer=xa.tls_ca,
+            validity=_Validity(
+                not_before=now - dt.timedelta(days=60), not_after=now - dt.timedelta(days=30)
+            ),
+            uris=(node_uri(cc),),
+            eku=(ExtendedKeyUsageOID.CLIENT_AUTH,),
+        ),
+    }
+    return SuitePki(
+        generated_at=now,
+        node_country=node_country,
+        countries=countries,
+        negative_signers=negative,
+        negative_tls_clients=tls_negative,
+        untrusted_root=untrusted_root,
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise PkiError(f"cannot read suite PKI file {path}: {exc.strerror}") from exc
+
+
+def _load_credential(pem: Path, key: Path) -> Credential:
+    try:
+        certs = tuple(x509.load_pem_x509_certificates(_read(pem)))
+        private = serialization.load_pem_private_key(_read(key), password=None)
+    except ValueError as exc:
+        raise PkiError(f"cannot parse suite PKI file {pem} or {key}: {exc}") from exc
+    if not isinstance(private, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        raise PkiError(f"unsupported key type in {key}")
+    return Credential(certificate=certs[0], key=private, chain=certs)
+
+
+def load_pki(directory: Path) -> SuitePki:
+    """Load a PKI written by :meth:`SuitePki.write` (``eco-conformance pki init``).
+
+    Args:
+        directory: The PKI directory.
+
+    Returns:
+        The PKI with ``path`` set.
+
+    Raises:
+        PkiError: A file is missing or unreadable.
+    """
+    try:
+        manifest = json.loads(_read(directory / "manifest.json"))
+    except json.JSONDecodeError as exc:
+        raise PkiError(f"{directory / 'manifest.json'} is not valid JSON: {exc}") from exc
+    countries: dict[str, CountryPki] = {}
+    for cc, info in manifest["countries"].items():
+        cdir = directory / cc
+        countries[cc] = CountryPki(
+            country=cc,
+            authority_id=str(info["authority_id"]),
+            root=_load_credential(cdir / "anchors.pem", cdir / "root.key"),
+            intermediate=_load_credential(cdir / "intermediate.pem", cdir / "intermediate.key"),
+            authority=_load_credential(cdir / "authority.pem", cdir / "authority.key"),
+            node_signer=_load_credential(cdir / "node-signer.pem", cdir / "node-signer.key"),
+            tls_ca=_load_credential(cdir / "tls-ca.pem", cdir / "tls-ca.key"),
+            node_server=_load_credential(cdir / "node-server.pem", cdir / "node-server.key"),
+            node_client=_load_credential(cdir / "node-client.pem", cdir / "node-client.key"),
+        )
+    ndir = directory / "negative"
+    return SuitePki(
+        generated_at=dt.datetime.fromisoformat(manifest["generated_at"]),
+        node_country=str(manifest["node_country"]),
+        countries=countries,
+        negative_signers={
+            n: _load_credential(ndir / f"{n}.pem", ndir / f"{n}.key")
+            for n in manifest["negative_signers"]
+        },
+        negative_tls_clients={
+            n: _load_credential(ndir / f"{n}.pem", ndir / f"{n}.key")
+            for n in manifest["negative_tls_clients"]
+        },
+        untrusted_root=_load_credential(ndir / "untrusted-root.pem", ndir / "untrusted-root.key"),
+        path=directory,
+        extra={str(k): str(v) for k, v in manifest.get("extra", {}).items()},
+    )
