@@ -843,6 +843,7 @@ def run_loadgen(
     inflight: int,
     warmup: int,
     count: int,
+    offset: int = 0,
 ) -> LoadResult:
     """Run :mod:`benchmarks.loadgen` as a separate process against ``server``.
 
@@ -881,6 +882,8 @@ def run_loadgen(
         str(warmup),
         "--count",
         str(count),
+        "--offset",
+        str(offset),
         "--marks",
     ]
     env = dict(os.environ)

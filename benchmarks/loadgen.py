@@ -166,7 +166,7 @@ async def run_stream(
 
 async def main_async(args: argparse.Namespace) -> dict[str, object]:
     """Run warm-up and the timed phase; return the result record."""
-    requests = read_requests(args.requests)
+    requests = read_requests(args.requests)[args.offset :]
     needed = args.warmup + args.count
     if len(requests) < needed:
         raise SystemExit(f"{args.requests} holds {len(requests)} requests, {needed} needed")
@@ -229,6 +229,7 @@ def main() -> None:
     p.add_argument("--channels", type=int, default=4)
     p.add_argument("--inflight", type=int, default=8, help="unanswered requests per channel")
     p.add_argument("--stream-batch", type=int, default=1000, help="documents per stream")
+    p.add_argument("--offset", type=int, default=0, help="skip this many requests of the file")
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--count", type=int, default=2000)
     p.add_argument("--marks", action="store_true", help="synchronise with the caller")
