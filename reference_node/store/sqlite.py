@@ -1,0 +1,738 @@
+"""SQLite implementation of the node store (ADR 0001; docs/spec.md REQ-PUSH-001, REQ-PULL-003).
+
+- WAL journal with ``synchronous=FULL``: a commit is on disk before
+  :meth:`SqliteStore.write` returns, so a receipt is never handed out for a
+  document that a crash could lose (REQ-PUSH-001).
+- One writer thread owns the only writing connection. Write functions queued
+  at the same time are run in one transaction, each inside its own savepoint
+  (a failing one is rolled back alone), and committed with one fsync: group
+  commit.
+- Reads use one connection per reader thread (WAL readers never block the
+  writer).
+- The schema is versioned in ``schema_version``; migrations run in order at
+  open and never change an applied version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import datetime as dt
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from reference_node.core.errors import NodeUnavailable
+from reference_node.store.base import (
+    CertificateRow,
+    DocumentRecord,
+    NewDocument,
+    OutboxRecord,
+    Store,
+    VerificationRow,
+    WriteTransaction,
+)
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "from_micros", "to_micros"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Delivery status values (``wco.eco.v1.DeliveryStatus``) the outbox uses.
+_PENDING = 1
+
+#: Versioned migrations: (version, SQL). Append only; never edit an applied one.
+MIGRATIONS: tuple[tuple[int, str], ...] = (
+    (
+        1,
+        """
+        CREATE TABLE documents (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id TEXT NOT NULL,
+            sender_country TEXT NOT NULL,
+            recipient_country TEXT NOT NULL,
+            kind INTEGER NOT NULL,
+            payload_type TEXT NOT NULL,
+            payload_sha256 TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            certificate_key TEXT NOT NULL,
+            verification_id TEXT,
+            store_time INTEGER NOT NULL,
+            origin TEXT NOT NULL CHECK (origin IN ('received', 'issued')),
+            receipt BLOB,
+            UNIQUE (sender_country, request_id)
+        );
+        CREATE INDEX documents_request ON documents (request_id);
+        CREATE INDEX documents_recipient ON documents (recipient_country, sequence);
+        CREATE INDEX documents_certificate ON documents (certificate_key, kind);
+        CREATE TABLE certificates (
+            key TEXT PRIMARY KEY,
+            exporting_country TEXT NOT NULL,
+            importing_country TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            state BLOB NOT NULL,
+            update_time INTEGER NOT NULL
+        );
+        CREATE TABLE verifications (
+            requesting_country TEXT NOT NULL,
+            verification_id TEXT NOT NULL,
+            certificate_key TEXT NOT NULL,
+            exporting_country TEXT NOT NULL,
+            state BLOB NOT NULL,
+            update_time INTEGER NOT NULL,
+            PRIMARY KEY (requesting_country, verification_id)
+        );
+        CREATE INDEX verifications_id ON verifications (verification_id);
+        CREATE TABLE outbox (
+            outbox_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id TEXT NOT NULL UNIQUE,
+            recipient TEXT NOT NULL,
+            envelope BLOB NOT NULL,
+            payload_sha256 TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_time INTEGER NOT NULL,
+            last_error_reason TEXT NOT NULL DEFAULT '',
+            last_error_message TEXT NOT NULL DEFAULT '',
+            receipt BLOB,
+            created_time INTEGER NOT NULL,
+            certificate_key TEXT NOT NULL,
+            verification_id TEXT
+        );
+        CREATE INDEX outbox_due ON outbox (status, next_attempt_time);
+        """,
+    ),
+)
+
+#: The schema version this code writes.
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+_MAX_BATCH = 128
+_DOC_COLUMNS = (
+    "sequence, request_id, sender_country, recipient_country, kind, payload_type, "
+    "payload_sha256, envelope, certificate_key, verification_id, store_time, origin, receipt"
+)
+_OUTBOX_COLUMNS = (
+    "outbox_id, request_id, recipient, envelope, payload_sha256, status, attempts, "
+    "next_attempt_time, last_error_reason, last_error_message, receipt, created_time, "
+    "certificate_key, verification_id"
+)
+
+
+def to_micros(at: dt.datetime) -> int:
+    """Encode an aware datetime as integer microseconds since the epoch (UTC)."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime")
+    delta = at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int) -> dt.datetime:
+    """Inverse of :func:`to_micros`."""
+    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
+
+
+def _document(row: sqlite3.Row | tuple[Any, ...]) -> DocumentRecord:
+    return DocumentRecord(
+        sequence=row[0],
+        request_id=row[1],
+        sender_country=row[2],
+        recipient_country=row[3],
+        kind=row[4],
+        payload_type=row[5],
+        payload_sha256=row[6],
+        envelope=bytes(row[7]),
+        certificate_key=row[8],
+        verification_id=row[9],
+        store_time=from_micros(row[10]),
+        origin=row[11],
+        receipt=bytes(row[12]) if row[12] is not None else None,
+    )
+
+
+def _outbox(row: tuple[Any, ...]) -> OutboxRecord:
+    return OutboxRecord(
+        outbox_id=row[0],
+        request_id=row[1],
+        recipient=row[2],
+        envelope=bytes(row[3]),
+        payload_sha256=row[4],
+        status=row[5],
+        attempts=row[6],
+        next_attempt_time=from_micros(row[7]),
+        last_error_reason=row[8],
+        last_error_message=row[9],
+        receipt=bytes(row[10]) if row[10] is not None else None,
+        created_time=from_micros(row[11]),
+        certificate_key=row[12],
+        verification_id=row[13],
+    )
+
+
+def _certificate(row: tuple[Any, ...]) -> CertificateRow:
+    return CertificateRow(
+        key=row[0],
+        exporting_country=row[1],
+        importing_country=row[2],
+        request_id=row[3],
+        state=bytes(row[4]),
+        update_time=from_micros(row[5]),
+    )
+
+
+def _verification(row: tuple[Any, ...]) -> VerificationRow:
+    return VerificationRow(
+        requesting_country=row[0],
+        verification_id=row[1],
+        certificate_key=row[2],
+        exporting_country=row[3],
+        state=bytes(row[4]),
+        update_time=from_micros(row[5]),
+    )
+
+
+class _Reads:
+    """Queries shared by the writer transaction and the read connections."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def document_by_request(self, sender_country: str, request_id: str) -> DocumentRecord | None:
+        row = self.conn.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE sender_country = ? AND request_id = ?",  # noqa: S608
+            (sender_country, request_id),
+        ).fetchone()
+        return _document(row) if row is not None else None
+
+    def certificate(self, key: str) -> CertificateRow | None:
+        row = self.conn.execute(
+            "SELECT key, exporting_country, importing_country, request_id, state, update_time "
+            "FROM certificates WHERE key = ?",
+            (key,),
+        ).fetchone()
+        return _certificate(row) if row is not None else None
+
+    def verifications_by_id(self, verification_id: str) -> list[VerificationRow]:
+        rows = self.conn.execute(
+            "SELECT requesting_country, verification_id, certificate_key, exporting_country, "
+            "state, update_time FROM verifications WHERE verification_id = ? "
+            "ORDER BY requesting_country",
+            (verification_id,),
+        ).fetchall()
+        return [_verification(r) for r in rows]
+
+    def outbox_entry(self, outbox_id: int) -> OutboxRecord | None:
+        row = self.conn.execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE outbox_id = ?",  # noqa: S608
+            (outbox_id,),
+        ).fetchone()
+        return _outbox(row) if row is not None else None
+
+
+class _Transaction(_Reads, WriteTransaction):
+    """:class:`WriteTransaction` over the writer connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__(conn)
+        self.appended = False
+
+    def verification(self, requesting_country: str, verification_id: str) -> VerificationRow | None:
+        row = self.conn.execute(
+            "SELECT requesting_country, verification_id, certificate_key, exporting_country, "
+            "state, update_time FROM verifications "
+            "WHERE requesting_country = ? AND verification_id = ?",
+            (requesting_country, verification_id),
+        ).fetchone()
+        return _verification(row) if row is not None else None
+
+    def insert_document(self, document: NewDocument) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO documents (request_id, sender_country, recipient_country, kind, "
+            "payload_type, payload_sha256, envelope, certificate_key, verification_id, "
+            "store_time, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                document.request_id,
+                document.sender_country,
+                document.recipient_country,
+                document.kind,
+                document.payload_type,
+                document.payload_sha256,
+                document.envelope,
+                document.certificate_key,
+                document.verification_id,
+                to_micros(document.store_time),
+                document.origin,
+            ),
+        )
+        self.appended = True
+        sequence = cursor.lastrowid
+        if sequence is None:  # pragma: no cover - sqlite always sets it on INSERT
+            raise NodeUnavailable("document insert returned no sequence")
+        return sequence
+
+    def set_receipt(self, sequence: int, receipt: bytes) -> None:
+        self.conn.execute(
+            "UPDATE documents SET receipt = ? WHERE sequence = ?", (receipt, sequence)
+        )
+
+    def put_certificate(self, row: CertificateRow) -> None:
+        self.conn.execute(
+            "INSERT INTO certificates (key, exporting_country, importing_country, request_id, "
+            "state, update_time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "state = excluded.state, update_time = excluded.update_time",
+            (
+                row.key,
+                row.exporting_country,
+                row.importing_country,
+                row.request_id,
+                row.state,
+                to_micros(row.update_time),
+            ),
+        )
+
+    def put_verification(self, row: VerificationRow) -> None:
+        self.conn.execute(
+            "INSERT INTO verifications (requesting_country, verification_id, certificate_key, "
+            "exporting_country, state, update_time) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (requesting_country, verification_id) DO UPDATE SET "
+            "state = excluded.state, update_time = excluded.update_time",
+            (
+                row.requesting_country,
+                row.verification_id,
+                row.certificate_key,
+                row.exporting_country,
+                row.state,
+                to_micros(row.update_time),
+            ),
+        )
+
+    def enqueue(
+        self,
+        *,
+        request_id: str,
+        recipient: str,
+        envelope: bytes,
+        payload_sha256: str,
+        certificate_key: str,
+        verification_id: str | None,
+        now: dt.datetime,
+    ) -> int:
+        micros = to_micros(now)
+        cursor = self.conn.execute(
+            "INSERT INTO outbox (request_id, recipient, envelope, payload_sha256, status, "
+            "next_attempt_time, created_time, certificate_key, verification_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                request_id,
+                recipient,
+                envelope,
+                payload_sha256,
+                _PENDING,
+                micros,
+                micros,
+                certificate_key,
+                verification_id,
+            ),
+        )
+        outbox_id = cursor.lastrowid
+        if outbox_id is None:  # pragma: no cover
+            raise NodeUnavailable("outbox insert returned no id")
+        return outbox_id
+
+    def update_outbox(
+        self,
+        outbox_id: int,
+        *,
+        status: int,
+        attempts: int,
+        next_attempt_time: dt.datetime,
+        last_error_reason: str,
+        last_error_message: str,
+        receipt: bytes | None,
+    ) -> None:
+        self.conn.execute(
+            "UPDATE outbox SET status = ?, attempts = ?, next_attempt_time = ?, "
+            "last_error_reason = ?, last_error_message = ?, receipt = ? WHERE outbox_id = ?",
+            (
+                status,
+                attempts,
+                to_micros(next_attempt_time),
+                last_error_reason,
+                last_error_message,
+                receipt,
+                outbox_id,
+            ),
+        )
+
+
+@dataclass(slots=True)
+class _Job:
+    fn: Callable[[WriteTransaction], Any]
+    future: concurrent.futures.Future[Any]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class SqliteStore(Store):
+    """The embedded SQLite store (ADR 0001).
+
+    Build it with :meth:`open`. Safe to use from several threads and from
+    several processes on the same file (SQLite locking serialises writers).
+    """
+
+    def __init__(self, *, path: Path, conn: sqlite3.Connection) -> None:
+        self._path = path
+        self._writer_conn = conn
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._listeners: list[Callable[[int], None]] = []
+        self._local = threading.local()
+        self._readers = concurrent.futures.ThreadPoolExecutor(
+            max_workers=4, thread_name_prefix="eco-store-read"
+        )
+        self._reader_conns: list[sqlite3.Connection] = []
+        self._reader_lock = threading.Lock()
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._writer_loop, name="eco-store-write", daemon=True
+        )
+        self._thread.start()
+
+    @classmethod
+    def open(cls, path: Path) -> SqliteStore:
+        """Open (creating if needed) the database at ``path`` and migrate it.
+
+        Raises:
+            NodeUnavailable: The database cannot be opened or is newer than
+                this code.
+        """
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = _connect(path)
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise NodeUnavailable(f"cannot switch {path} to WAL journal mode")
+            conn.execute("PRAGMA synchronous = FULL")
+            cls._migrate(conn)
+        except sqlite3.Error as exc:
+            raise NodeUnavailable(f"cannot open database {path}: {exc}") from exc
+        return cls(path=path, conn=conn)
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version ("
+                "version INTEGER PRIMARY KEY, applied_time TEXT NOT NULL)"
+            )
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            current = int(row[0]) if row[0] is not None else 0
+            if current > SCHEMA_VERSION:
+                raise NodeUnavailable(
+                    f"database schema version {current} is newer than this node ({SCHEMA_VERSION})"
+                )
+            for version, sql in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_version (version, applied_time) VALUES (?, ?)",
+                    (version, dt.datetime.now(dt.UTC).isoformat()),
+                )
+                logger.info("database migrated to schema version %d", version)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def path(self) -> Path:
+        """The database file."""
+        return self._path
+
+    def schema_version(self) -> int:
+        """The applied schema version."""
+        row = self._reader().execute("SELECT MAX(version) FROM schema_version").fetchone()
+        return int(row[0])
+
+    # -- writes -------------------------------------------------------------------------
+
+    def _submit(self, fn: Callable[[WriteTransaction], T]) -> concurrent.futures.Future[T]:
+        if self._closed:
+            raise NodeUnavailable("store is closed")
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put(_Job(fn=fn, future=future))
+        return future
+
+    def write(self, fn: Callable[[WriteTransaction], T]) -> T:
+        """Run ``fn`` in a transaction and return its result once committed."""
+        return self._submit(fn).result()
+
+    def write_async(self, fn: Callable[[WriteTransaction], T]) -> Awaitable[T]:
+        """Like :meth:`write`, awaitable from the event loop."""
+        return asyncio.wrap_future(self._submit(fn))
+
+    def _writer_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            stop = False
+            while len(batch) < _MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        conn = self._writer_conn
+        outcomes: list[tuple[_Job, bool, Any]] = []
+        appended = False
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            logger.error("cannot begin a write transaction: %s", exc)
+            for job in batch:
+                job.future.set_exception(NodeUnavailable("storage is busy, retry later"))
+            return
+        for job in batch:
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            tx = _Transaction(conn)
+            try:
+                conn.execute("SAVEPOINT job")
+                result = job.fn(tx)
+                conn.execute("RELEASE job")
+                outcomes.append((job, True, result))
+                appended = appended or tx.appended
+            except BaseException as exc:  # handed to the waiting caller
+                try:
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                except sqlite3.Error:
+                    logger.exception("savepoint rollback failed")
+                if isinstance(exc, sqlite3.Error):
+                    logger.error("write failed: %s", exc)
+                    exc = NodeUnavailable("storage failure, retry later")
+                outcomes.append((job, False, exc))
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            logger.error("commit failed: %s", exc)
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                logger.exception("rollback after failed commit failed")
+            for job, _, _ in outcomes:
+                job.future.set_exception(NodeUnavailable("storage failure, retry later"))
+            return
+        for job, ok, value in outcomes:
+            if ok:
+                job.future.set_result(value)
+            else:
+                job.future.set_exception(value)
+        if appended:
+            last = self.last_sequence_on(conn)
+            for listener in list(self._listeners):
+                try:
+                    listener(last)
+                except Exception:
+                    logger.exception("commit listener failed")
+
+    @staticmethod
+    def last_sequence_on(conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT MAX(sequence) FROM documents").fetchone()
+        return int(row[0]) if row[0] is not None else 0
+
+    def add_commit_listener(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(last_sequence)`` in the writer thread after such commits."""
+        self._listeners.append(listener)
+
+    # -- reads --------------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self._path)
+            self._local.conn = conn
+            with self._reader_lock:
+                self._reader_conns.append(conn)
+        return conn
+
+    def _reads(self) -> _Reads:
+        return _Reads(self._reader())
+
+    def read_async(self, fn: Callable[..., T], /, *args: object) -> Awaitable[T]:
+        """Run ``fn(*args)`` in the reader pool."""
+        loop = asyncio.get_running_loop()
+        return loop.run_in_executor(self._readers, lambda: fn(*args))
+
+    def document_by_request(self, sender_country: str, request_id: str) -> DocumentRecord | None:
+        """See :meth:`Store.document_by_request`."""
+        return self._reads().document_by_request(sender_country, request_id)
+
+    def documents_by_request_id(self, request_id: str) -> list[DocumentRecord]:
+        """See :meth:`Store.documents_by_request_id`."""
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE request_id = ? ORDER BY sequence",  # noqa: S608
+                (request_id,),
+            )
+            .fetchall()
+        )
+        return [_document(r) for r in rows]
+
+    def certificate_document(self, certificate_key: str) -> DocumentRecord | None:
+        """See :meth:`Store.certificate_document`."""
+        row = (
+            self._reader()
+            .execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE certificate_key = ? AND kind = 1 "  # noqa: S608
+                "ORDER BY sequence LIMIT 1",
+                (certificate_key,),
+            )
+            .fetchone()
+        )
+        return _document(row) if row is not None else None
+
+    def certificate(self, key: str) -> CertificateRow | None:
+        """See :meth:`Store.certificate`."""
+        return self._reads().certificate(key)
+
+    def verifications_by_id(self, verification_id: str) -> list[VerificationRow]:
+        """See :meth:`Store.verifications_by_id`."""
+        return self._reads().verifications_by_id(verification_id)
+
+    def list_documents(
+        self, *, recipient: str | None, after: int, kind: int, limit: int
+    ) -> list[DocumentRecord]:
+        """See :meth:`Store.list_documents`."""
+        clauses = ["sequence > ?"]
+        params: list[Any] = [after]
+        if recipient is not None:
+            clauses.append("recipient_country = ?")
+            params.append(recipient)
+        if kind:
+            clauses.append("kind = ?")
+            params.append(kind)
+        params.append(limit)
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE {' AND '.join(clauses)} "  # noqa: S608
+                "ORDER BY sequence LIMIT ?",
+                params,
+            )
+            .fetchall()
+        )
+        return [_document(r) for r in rows]
+
+    def last_sequence(self) -> int:
+        """See :meth:`Store.last_sequence`."""
+        return self.last_sequence_on(self._reader())
+
+    def outbox(self, *, pending_only: bool = False) -> list[OutboxRecord]:
+        """See :meth:`Store.outbox`."""
+        where = " WHERE status = 1" if pending_only else ""
+        rows = (
+            self._reader()
+            .execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox{where} ORDER BY outbox_id")  # noqa: S608
+            .fetchall()
+        )
+        return [_outbox(r) for r in rows]
+
+    def outbox_by_request(self, request_id: str) -> OutboxRecord | None:
+        """The outbox entry of a request id, or ``None``."""
+        row = (
+            self._reader()
+            .execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE request_id = ?",  # noqa: S608
+                (request_id,),
+            )
+            .fetchone()
+        )
+        return _outbox(row) if row is not None else None
+
+    def due_outbox(self, *, now: dt.datetime, limit: int) -> list[OutboxRecord]:
+        """See :meth:`Store.due_outbox`."""
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = 1 "  # noqa: S608
+                "AND next_attempt_time <= ? ORDER BY next_attempt_time, outbox_id LIMIT ?",
+                (to_micros(now), limit),
+            )
+            .fetchall()
+        )
+        return [_outbox(r) for r in rows]
+
+    def next_due_time(self) -> dt.datetime | None:
+        """Earliest next attempt time of a pending entry, or ``None``."""
+        row = (
+            self._reader()
+            .execute("SELECT MIN(next_attempt_time) FROM outbox WHERE status = 1")
+            .fetchone()
+        )
+        return from_micros(row[0]) if row[0] is not None else None
+
+    def counts(self) -> dict[str, int]:
+        """See :meth:`Store.counts`."""
+        conn = self._reader()
+        result = {
+            "documents": conn.execute("SELECT COUNT(*) FROM documents").fetchone()[0],
+            "documents_received": conn.execute(
+                "SELECT COUNT(*) FROM documents WHERE origin = 'received'"
+            ).fetchone()[0],
+            "documents_issued": conn.execute(
+                "SELECT COUNT(*) FROM documents WHERE origin = 'issued'"
+            ).fetchone()[0],
+            "certificates": conn.execute("SELECT COUNT(*) FROM certificates").fetchone()[0],
+            "verifications": conn.execute("SELECT COUNT(*) FROM verifications").fetchone()[0],
+        }
+        for status, count in conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"):
+            result[f"outbox_status_{status}"] = count
+        return {k: int(v) for k, v in result.items()}
+
+    def close(self) -> None:
+        """Finish queued writes, stop the writer and close every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._thread.join()
+        self._readers.shutdown(wait=True)
+        self._writer_conn.close()
+        with self._reader_lock:
+            for conn in self._reader_conns:
+                with contextlib.suppress(sqlite3.ProgrammingError):
+                    conn.close()
+            self._reader_conns.clear()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""Integration tests of the reference node's adapters (store, server, sender, CLI)."""
