@@ -1,3 +1,4 @@
+# ruff: noqa: N818 - names are the spec's reasons (docs/spec.md section 9)
 """The one exception hierarchy of the protocol core.
 
 Every refusal the spec defines (docs/spec.md section 9, REQ-ERR-*) is an
