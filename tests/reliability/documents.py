@@ -9,6 +9,7 @@ and builds signed issuer directories (section 6). Signing is done with
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Sequence
 
@@ -29,7 +30,9 @@ from .pki import CountryPki, Credential, authority_id
 __all__ = [
     "CERTIFICATE",
     "ISSUER_DIRECTORY",
+    "RECEIPT",
     "STATUS_CHANGE",
+    "check_receipt",
     "make_certificate",
     "make_directory",
     "make_status_change",
@@ -245,3 +248,43 @@ def make_directory(
         trust_anchors=[pki.root.cert.public_bytes(serialization.Encoding.DER)],
     )
     return sign(ISSUER_DIRECTORY, directory.SerializeToString(), pki.node_signer)
+
+
+def check_receipt(
+    receipt: envelope_pb2.Envelope,
+    *,
+    receiver: CountryPki,
+    sender: str,
+    request_id: str,
+    envelope: envelope_pb2.Envelope,
+) -> envelope_pb2.Receipt:
+    """Check a receipt as a sender must (REQ-PUSH-003, REQ-PUSH-004) and return it.
+
+    The receipt must be signed by ``receiver``'s node signer over the PAE of
+    its payload and name the request id, payload digest and type, and both
+    countries.
+
+    Raises:
+        AssertionError: The receipt is not valid for this submission.
+    """
+    assert receipt.payload_type == RECEIPT, receipt.payload_type
+    assert receipt.signatures, "receipt carries no signature"
+    expected_key = receiver.node_signer.cert.public_key()
+    leaf_der = receiver.node_signer.chain_der()[0]
+    valid = False
+    for sig in receipt.signatures:
+        if not sig.certificate_chain or sig.certificate_chain[0] != leaf_der:
+            continue
+        assert isinstance(expected_key, ec.EllipticCurvePublicKey)
+        expected_key.verify(
+            sig.signature, pae(receipt.payload_type, receipt.payload), ec.ECDSA(hashes.SHA256())
+        )
+        valid = True
+    assert valid, "receipt not signed by the receiver's node signer"
+    body = envelope_pb2.Receipt.FromString(receipt.payload)
+    assert body.request_id == request_id
+    assert body.payload_sha256 == hashlib.sha256(envelope.payload).hexdigest()
+    assert body.payload_type == envelope.payload_type
+    assert body.receiver_country == receiver.country
+    assert body.sender_country == sender
+    return body
