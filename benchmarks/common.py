@@ -844,6 +844,7 @@ def run_loadgen(
     warmup: int,
     count: int,
     offset: int = 0,
+    cycle: bool = False,
 ) -> LoadResult:
     """Run :mod:`benchmarks.loadgen` as a separate process against ``server``.
 
@@ -885,6 +886,7 @@ def run_loadgen(
         "--offset",
         str(offset),
         "--marks",
+        *(["--cycle"] if cycle else []),
     ]
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO_ROOT)

@@ -168,6 +168,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
     """Run warm-up and the timed phase; return the result record."""
     requests = read_requests(args.requests)[args.offset :]
     needed = args.warmup + args.count
+    if args.cycle and requests:
+        # Only for servers that store nothing (the echo baseline): the same
+        # payloads are sent again.
+        requests = (requests * (needed // len(requests) + 1))[:needed]
     if len(requests) < needed:
         raise SystemExit(f"{args.requests} holds {len(requests)} requests, {needed} needed")
     credentials = grpc.ssl_channel_credentials(
@@ -232,6 +236,7 @@ def main() -> None:
     p.add_argument("--offset", type=int, default=0, help="skip this many requests of the file")
     p.add_argument("--warmup", type=int, default=200)
     p.add_argument("--count", type=int, default=2000)
+    p.add_argument("--cycle", action="store_true", help="reuse requests (echo baseline only)")
     p.add_argument("--marks", action="store_true", help="synchronise with the caller")
     args = p.parse_args()
     result = asyncio.run(main_async(args))

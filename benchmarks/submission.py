@@ -81,6 +81,7 @@ def _measure(
     mode: str,
     args: argparse.Namespace,
     count: int,
+    cycle: bool,
 ) -> LoadResult:
     return run_loadgen(
         server=server,
@@ -92,6 +93,7 @@ def _measure(
         inflight=args.inflight,
         warmup=args.warmup,
         count=count,
+        cycle=cycle,
     )
 
 
@@ -124,7 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 echo_rates: list[LoadResult] = []
                 node_rates: list[LoadResult] = []
                 for rep in range(args.repeat):
-                    for kind in ("echo", "node"):
+                    for kind in args.servers:
                         tag = f"{kind}-{items}-{mode}-{rep}"
                         data = root / f"data-{tag}"
                         shutil.rmtree(data, ignore_errors=True)
@@ -147,11 +149,17 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                                 requests_file=requests_file,
                                 mode=mode,
                                 args=args,
-                                count=counts[items],
+                                # The echo server stores nothing, so it gets
+                                # the same payloads several times over, for a
+                                # timed phase long enough to be stable.
+                                count=counts[items] * (args.echo_factor if kind == "echo" else 1),
+                                cycle=kind == "echo",
                             )
                         (echo_rates if kind == "echo" else node_rates).append(r)
                         print(_line(f"{kind} {items:>3} items {mode}", r), flush=True)
                         runs.append({"server": kind, "items": items, "mode": mode, **asdict(r)})
+                if not echo_rates or not node_rates:
+                    continue
                 echo = statistics.median(r.rate for r in echo_rates)
                 node = statistics.median(r.rate for r in node_rates)
                 ratio = node / echo if echo else float("nan")
@@ -183,6 +191,10 @@ def main() -> None:
     p.add_argument("--inflight", type=int, default=8, help="unanswered requests per channel")
     p.add_argument("--items", type=int, nargs="+", default=[10, 100], choices=[10, 100])
     p.add_argument("--modes", nargs="+", default=["unary", "stream"], choices=list(TARGETS))
+    p.add_argument("--servers", nargs="+", default=["echo", "node"], choices=["echo", "node"])
+    p.add_argument(
+        "--echo-factor", type=int, default=4, help="echo runs send this many times --count"
+    )
     p.add_argument("--repeat", type=int, default=1, help="runs per case; the median counts")
     p.add_argument("--keep", type=Path, help="work folder to keep (default: temporary)")
     p.add_argument("--json", type=Path, help="also write the figures here as JSON")
