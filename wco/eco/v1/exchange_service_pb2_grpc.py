@@ -87,7 +87,7 @@ class ExchangeServiceServicer:
         envelope, validates the payload, applies the lifecycle rules, commits
         the document durably, and only then answers with a signed receipt
         (REQ-PUSH-001). Resubmitting the same request id with the same bytes
-        returns the original receipt (REQ-IDEM-001).
+        returns the original receipt (REQ-IDEM-002).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -47,7 +47,7 @@ class ExchangeServiceStub:
     envelope, validates the payload, applies the lifecycle rules, commits
     the document durably, and only then answers with a signed receipt
     (REQ-PUSH-001). Resubmitting the same request id with the same bytes
-    returns the original receipt (REQ-IDEM-001).
+    returns the original receipt (REQ-IDEM-002).
     """
     SubmitDocumentStream: _grpc.StreamStreamMultiCallable[_exchange_service_pb2.SubmitDocumentStreamRequest, _exchange_service_pb2.SubmitDocumentStreamResponse]
     """Submits a batch of documents on one stream. Each request is processed
@@ -87,7 +87,7 @@ class ExchangeServiceAsyncStub(ExchangeServiceStub):
     envelope, validates the payload, applies the lifecycle rules, commits
     the document durably, and only then answers with a signed receipt
     (REQ-PUSH-001). Resubmitting the same request id with the same bytes
-    returns the original receipt (REQ-IDEM-001).
+    returns the original receipt (REQ-IDEM-002).
     """
     SubmitDocumentStream: _aio.StreamStreamMultiCallable[_exchange_service_pb2.SubmitDocumentStreamRequest, _exchange_service_pb2.SubmitDocumentStreamResponse]  # type: ignore[assignment]
     """Submits a batch of documents on one stream. Each request is processed
@@ -130,7 +130,7 @@ class ExchangeServiceServicer(metaclass=_abc_1.ABCMeta):
         envelope, validates the payload, applies the lifecycle rules, commits
         the document durably, and only then answers with a signed receipt
         (REQ-PUSH-001). Resubmitting the same request id with the same bytes
-        returns the original receipt (REQ-IDEM-001).
+        returns the original receipt (REQ-IDEM-002).
         """
 
     @_abc_1.abstractmethod
