@@ -151,6 +151,10 @@ class _SpawnTransport(_Transport):
     def pid(self) -> int:
         return self._process.pid
 
+    @property
+    def returncode(self) -> int | None:
+        return self._process.poll()
+
     def _read_loop(self) -> None:
         stdout = self._process.stdout
         assert stdout is not None
@@ -309,6 +313,14 @@ class AdapterClient:
         """The adapter's standard-error log (spawn mode), for the report."""
         transport = self._transport
         return transport._log_path if isinstance(transport, _SpawnTransport) else None
+
+    @property
+    def returncode(self) -> int | None:
+        """Exit code of a spawned adapter that has exited; None while running or attached."""
+        transport = self._transport
+        if isinstance(transport, _SpawnTransport):
+            return transport.returncode
+        return None
 
     def log_tail(self) -> str:
         """The end of the adapter's log, for error messages and reports."""

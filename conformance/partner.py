@@ -37,6 +37,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from conformance.adapter_client import AdapterClient, AdapterError
 from conformance.envelopes import sign_envelope
 from conformance.offline import (
     CERTIFICATE_TYPE,
@@ -47,6 +48,7 @@ from conformance.offline import (
     verify_envelope,
 )
 from conformance.pki import Credential, SuitePki
+from wco.eco.conformance.v1 import adapter_pb2
 from wco.eco.v1 import (
     certificate_pb2,
     envelope_pb2,
@@ -61,7 +63,9 @@ __all__ = [
     "Arrival",
     "PartnerAction",
     "PartnerNode",
+    "SenderHarness",
     "partner_summary",
+    "simple_certificate",
 ]
 
 logger = logging.getLogger(__name__)
@@ -383,6 +387,12 @@ class PartnerNode:
         with self._lock:
             stored = self._stored.get((self.node_country, request_id.lower()))
             return None if stored is None else (stored.payload_type, stored.payload)
+
+    def receipt_for(self, request_id: str) -> envelope_pb2.Envelope | None:
+        """The correctly signed receipt stored for ``request_id``, or None."""
+        with self._lock:
+            stored = self._stored.get((self.node_country, request_id.lower()))
+            return None if stored is None else stored.receipt
 
     def wait_for(
         self, predicate: Callable[[list[Arrival]], bool], timeout: float = 15.0
@@ -777,3 +787,180 @@ def partner_summary(arrivals: Sequence[Arrival]) -> list[Mapping[str, object]]:
         }
         for a in arrivals
     ]
+
+
+class SenderHarness:
+    """Drives the node under test's sender role (adapter protocol) against a partner.
+
+    docs/conformance.md "Sender role": the suite issues documents through the adapter, asks
+    it to deliver, and judges what reaches :class:`PartnerNode` and what the node reports
+    in its outbox.
+    """
+
+    def __init__(self, *, adapter: AdapterClient, partner: PartnerNode) -> None:
+        """Creates the harness; call :meth:`configure` before issuing."""
+        self.adapter = adapter
+        self.partner = partner
+        self._describe: adapter_pb2.DescribeResult | None = None
+
+    def describe(self) -> adapter_pb2.DescribeResult:
+        """Who the node is (cached)."""
+        if self._describe is None:
+            response = self.adapter.run(
+                adapter_pb2.ExecuteRequest(describe=adapter_pb2.DescribeCommand())
+            )
+            self._describe = response.describe
+        return self._describe
+
+    def configure(self, *, deadline_ms: int = 0, address: str | None = None) -> None:
+        """Points the node at the partner (``ConfigurePartnerCommand``)."""
+        self.adapter.run(
+            adapter_pb2.ExecuteRequest(
+                configure_partner=adapter_pb2.ConfigurePartnerCommand(
+                    country=self.partner.country,
+                    address=address or self.partner.address,
+                    tls_ca_pem=self.partner.server_ca_pem,
+                    deadline_ms=deadline_ms,
+                )
+            )
+        )
+
+    def _queued(self, request: adapter_pb2.ExecuteRequest) -> adapter_pb2.QueuedDocument:
+        response = self.adapter.run(request)
+        if response.WhichOneof("result") != "queued":
+            raise AdapterError(
+                f"adapter answered {request.WhichOneof('command')} without a QueuedDocument"
+            )
+        return response.queued
+
+    def issue(self, certificate: certificate_pb2.CertificateOfOrigin) -> adapter_pb2.QueuedDocument:
+        """``IssueCertificateCommand``."""
+        return self._queued(
+            adapter_pb2.ExecuteRequest(
+                issue_certificate=adapter_pb2.IssueCertificateCommand(certificate=certificate)
+            )
+        )
+
+    def change_status(
+        self,
+        reference: certificate_pb2.CertificateReference,
+        new_state: lifecycle_pb2.IssuerState,
+        reason: str,
+    ) -> adapter_pb2.QueuedDocument:
+        """``ChangeStatusCommand``."""
+        return self._queued(
+            adapter_pb2.ExecuteRequest(
+                change_status=adapter_pb2.ChangeStatusCommand(
+                    certificate=reference, new_state=new_state, reason=reason
+                )
+            )
+        )
+
+    def replace(
+        self,
+        replaced: certificate_pb2.CertificateReference,
+        certificate: certificate_pb2.CertificateOfOrigin,
+    ) -> adapter_pb2.QueuedDocument:
+        """``ReplaceCertificateCommand``."""
+        return self._queued(
+            adapter_pb2.ExecuteRequest(
+                replace_certificate=adapter_pb2.ReplaceCertificateCommand(
+                    replaced=replaced, certificate=certificate
+                )
+            )
+        )
+
+    def request_verification(
+        self, request: verification_pb2.VerificationRequest
+    ) -> adapter_pb2.QueuedDocument:
+        """``RequestVerificationCommand``."""
+        return self._queued(
+            adapter_pb2.ExecuteRequest(
+                request_verification=adapter_pb2.RequestVerificationCommand(request=request)
+            )
+        )
+
+    def respond_verification(
+        self, result: verification_pb2.VerificationResult
+    ) -> adapter_pb2.QueuedDocument:
+        """``RespondVerificationCommand``."""
+        return self._queued(
+            adapter_pb2.ExecuteRequest(
+                respond_verification=adapter_pb2.RespondVerificationCommand(result=result)
+            )
+        )
+
+    def outbox(self) -> dict[str, adapter_pb2.OutboxEntry]:
+        """The node's outbox by lower-case request id (``GetOutboxCommand``)."""
+        response = self.adapter.run(
+            adapter_pb2.ExecuteRequest(get_outbox=adapter_pb2.GetOutboxCommand())
+        )
+        return {entry.request_id.lower(): entry for entry in response.outbox.entries}
+
+    def deliver(self, timeout_ms: int = 3000) -> None:
+        """One ``DeliverCommand``."""
+        self.adapter.run(
+            adapter_pb2.ExecuteRequest(deliver=adapter_pb2.DeliverCommand(timeout_ms=timeout_ms)),
+            timeout=timeout_ms / 1000 + 30,
+        )
+
+    def deliver_until_settled(
+        self, request_ids: Sequence[str], *, timeout: float = 30.0
+    ) -> dict[str, adapter_pb2.OutboxEntry]:
+        """Delivers until none of ``request_ids`` is PENDING any more, or ``timeout``.
+
+        Returns:
+            The outbox entries of ``request_ids`` (missing ids are absent).
+        """
+        wanted = [r.lower() for r in request_ids]
+        deadline = time.monotonic() + timeout
+        while True:
+            self.deliver(timeout_ms=2000)
+            outbox = self.outbox()
+            entries = {r: outbox[r] for r in wanted if r in outbox}
+            settled = len(entries) == len(wanted) and all(
+                e.status != envelope_pb2.DELIVERY_STATUS_PENDING for e in entries.values()
+            )
+            if settled or time.monotonic() >= deadline:
+                return entries
+
+
+def simple_certificate(
+    *,
+    number: str,
+    exporting_country: str,
+    importing_country: str,
+    authority_id: str,
+    today: dt.date,
+    description: str = "Canned pineapple",
+) -> certificate_pb2.CertificateOfOrigin:
+    """One small CO that satisfies every rule of docs/spec.md section 4 (ATIGA Form D)."""
+    return certificate_pb2.CertificateOfOrigin(
+        certificate_number=number,
+        agreement_id="ATIGA",
+        form_type="D",
+        exporting_country=exporting_country,
+        importing_country=importing_country,
+        issuing_authority=certificate_pb2.IssuingAuthority(
+            id=authority_id, name=f"Issuing authority {authority_id}"
+        ),
+        issue_date={"year": today.year, "month": today.month, "day": today.day},
+        exporter=certificate_pb2.Party(
+            name="Exporter Co.", address=certificate_pb2.Address(country=exporting_country)
+        ),
+        consignee=certificate_pb2.Party(
+            name="Consignee Ltd.", address=certificate_pb2.Address(country=importing_country)
+        ),
+        goods_items=[
+            certificate_pb2.GoodsItem(
+                item_number=1,
+                description=description,
+                hs_code="200820",
+                hs_edition="HS2022",
+                origin_criterion=certificate_pb2.OriginCriterion(
+                    type=certificate_pb2.ORIGIN_CRITERION_TYPE_WHOLLY_OBTAINED
+                ),
+                quantity=certificate_pb2.Quantity(value={"value": "100"}, unit_code="KGM"),
+            )
+        ],
+    )

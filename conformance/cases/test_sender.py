@@ -1,0 +1,319 @@
+"""Sender role: what the node under test pushes to its partner (profile ``sender``).
+
+docs/conformance.md "Sender role". The suite drives the node through the adapter protocol and
+plays partner XA with :class:`conformance.partner.PartnerNode`, which verifies every arriving
+envelope (PAE signature by the node country's authority, chain under the node's trust
+anchors, payload parsing, request id, sender and recipient) and answers with a receipt signed
+by XA's node signer, or as scripted. Everything is judged from outside: the arrivals, the
+node's outbox report, and the node's own GetDocument.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from cryptography import x509
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conformance import offline
+from conformance.adapter_client import AdapterClient
+from conformance.client import Target
+from conformance.partner import (
+    Arrival,
+    PartnerAction,
+    PartnerNode,
+    SenderHarness,
+    simple_certificate,
+)
+from conformance.pki import SuitePki
+from conformance.strategies import (
+    CoContext,
+    CodeLists,
+    reference_of,
+    unique_number,
+    valid_certificates,
+)
+from wco.eco.v1 import (
+    certificate_pb2,
+    envelope_pb2,
+    exchange_service_pb2,
+    lifecycle_pb2,
+)
+
+pytestmark = [pytest.mark.profile("sender")]
+
+_DELIVERED = (
+    envelope_pb2.DELIVERY_STATUS_DELIVERED,
+    envelope_pb2.DELIVERY_STATUS_DELIVERED_WITH_WARNINGS,
+)
+
+
+def start_partner(suite_pki: SuitePki, target: Target) -> PartnerNode:
+    """A partner XA for the node under test, trusting the node's TLS CA and anchors."""
+    partner = PartnerNode.from_pki(
+        suite_pki,
+        country="XA",
+        node_country=target.node_country,
+        node_tls_ca_pem=target.server_ca_pem,
+        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
+    )
+    partner.start()
+    return partner
+
+
+@pytest.fixture(scope="module")
+def sender(
+    adapter: AdapterClient | None, suite_pki: SuitePki, target: Target
+) -> Iterator[SenderHarness]:
+    """The node's sender role pointed at a fresh partner XA."""
+    if adapter is None:
+        pytest.skip("the sender role needs an adapter (--adapter or embedded mode)")
+    partner = start_partner(suite_pki, target)
+    harness = SenderHarness(adapter=adapter, partner=partner)
+    harness.configure()
+    yield harness
+    partner.stop()
+
+
+@pytest.fixture(scope="module")
+def co_context(sender: SenderHarness, target: Target, code_lists: CodeLists) -> CoContext:
+    """What a valid CO issued by the node to XA looks like."""
+    described = sender.describe()
+    return CoContext(
+        exporting_country=target.node_country,
+        importing_country="XA",
+        authority_id=described.issuing_authority_id,
+        today=dt.datetime.now(dt.UTC).date(),
+        code_lists=code_lists,
+        max_items=3,
+    )
+
+
+def _settle(sender: SenderHarness, request_id: str) -> envelope_pb2.Envelope:
+    """Delivers until ``request_id`` is settled; returns the outbox receipt (DELIVERED)."""
+    entries = sender.deliver_until_settled([request_id])
+    entry = entries.get(request_id.lower())
+    assert entry is not None, f"request {request_id} is not in the node's outbox"
+    assert entry.status in _DELIVERED, (
+        f"outbox status {envelope_pb2.DeliveryStatus.Name(entry.status)} "
+        f"({entry.last_error_reason or 'no reason'}) after delivery to an accepting partner"
+    )
+    return entry.receipt
+
+
+def _single_good_arrival(sender: SenderHarness, request_id: str) -> Arrival:
+    arrivals = sender.partner.arrivals(request_id)
+    assert arrivals, f"nothing arrived at the partner for request {request_id}"
+    for arrival in arrivals:
+        assert arrival.problems == (), f"arrival {arrival.index}: {arrival.problems}"
+    assert sender.partner.stored_request_ids().count(request_id) == 1
+    return arrivals[-1]
+
+
+def _check_outbox_receipt(
+    sender: SenderHarness, request_id: str, receipt: envelope_pb2.Envelope
+) -> None:
+    stored = sender.partner.receipt_for(request_id)
+    assert stored is not None
+    assert receipt == stored, "the outbox does not hold the receipt the partner signed"
+
+
+def _read_back(target: Target, request_id: str, arrival: Arrival) -> None:
+    outcome = target.get_document(
+        "XA", exchange_service_pb2.GetDocumentRequest(request_id=request_id)
+    )
+    assert outcome.response is not None, f"GetDocument as XA: {outcome.summary()}"
+    held = outcome.response.document.envelope.SerializeToString()
+    assert held == arrival.envelope_bytes, "GetDocument differs from the envelope delivered"
+
+
+@pytest.mark.requirement(
+    "REQ-PUSH-004", "REQ-SIG-002", "REQ-SIG-003", "REQ-SIG-004", "REQ-PKI-002", "REQ-AUTH-002"
+)
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_issued_certificate_arrives_signed_and_as_asked(
+    sender: SenderHarness, co_context: CoContext, target: Target, data: st.DataObject
+) -> None:
+    """Every valid CO issued through the adapter arrives signed, verified and unchanged."""
+    co = data.draw(valid_certificates(co_context), label="certificate")
+    queued = sender.issue(co)
+    assert queued.recipient_country == "XA"
+    assert queued.certificate == reference_of(co)
+    receipt = _settle(sender, queued.request_id)
+    arrival = _single_good_arrival(sender, queued.request_id)
+    assert arrival.payload_type == offline.CERTIFICATE_TYPE
+    assert arrival.document == co, "the node signed other content than it was asked to"
+    _check_outbox_receipt(sender, queued.request_id, receipt)
+    _read_back(target, queued.request_id, arrival)
+
+
+@pytest.mark.requirement("REQ-PUSH-006", "REQ-IDEM-001", "REQ-IDEM-002")
+@pytest.mark.parametrize("failures", [1, 3])
+def test_retries_after_unavailable_reuse_id_and_bytes(
+    sender: SenderHarness, co_context: CoContext, failures: int
+) -> None:
+    """UNAVAILABLE is retried with the same request id and bytes; one document is stored."""
+    co = _simple_certificate(co_context)
+    queued = sender.issue(co)
+    sender.partner.plan(queued.request_id, *[PartnerAction.unavailable()] * failures)
+    receipt = _settle(sender, queued.request_id)
+    arrivals = sender.partner.arrivals(queued.request_id)
+    assert len(arrivals) == failures + 1, f"{len(arrivals)} attempts for {failures} refusals"
+    assert {a.envelope_bytes for a in arrivals} == {arrivals[0].envelope_bytes}
+    assert {a.request_id for a in arrivals} == {queued.request_id}
+    _single_good_arrival(sender, queued.request_id)
+    _check_outbox_receipt(sender, queued.request_id, receipt)
+    entry = sender.outbox()[queued.request_id.lower()]
+    assert entry.attempts >= failures + 1
+
+
+@pytest.mark.requirement("REQ-PUSH-006", "REQ-IDEM-002")
+def test_retry_after_deadline_gets_the_original_receipt(
+    sender: SenderHarness, co_context: CoContext
+) -> None:
+    """A partner that stalls past the deadline stored the document; the retry is idempotent."""
+    sender.configure(deadline_ms=400)
+    try:
+        queued = sender.issue(_simple_certificate(co_context))
+        sender.partner.plan(queued.request_id, PartnerAction.delay(1.5))
+        receipt = _settle(sender, queued.request_id)
+    finally:
+        sender.configure()
+    arrivals = sender.partner.arrivals(queued.request_id)
+    assert len(arrivals) >= 2, "the node did not retry after DEADLINE_EXCEEDED"
+    assert {a.envelope_bytes for a in arrivals} == {arrivals[0].envelope_bytes}
+    assert any(a.duplicate for a in arrivals[1:])
+    assert sender.partner.stored_request_ids().count(queued.request_id) == 1
+    _check_outbox_receipt(sender, queued.request_id, receipt)
+
+
+@pytest.mark.requirement("REQ-PUSH-006")
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        (grpc.StatusCode.PERMISSION_DENIED, "SIGNER_UNTRUSTED"),
+        (grpc.StatusCode.INVALID_ARGUMENT, "FIELD_INVALID"),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, "MESSAGE_TOO_LARGE"),
+    ],
+)
+def test_permanent_refusal_stops_and_reports_failed(
+    sender: SenderHarness, co_context: CoContext, code: grpc.StatusCode, reason: str
+) -> None:
+    """A refusal other than the retryable ones is not retried; the outbox says FAILED."""
+    queued = sender.issue(_simple_certificate(co_context))
+    sender.partner.plan(queued.request_id, PartnerAction.refuse(code, reason))
+    entries = sender.deliver_until_settled([queued.request_id])
+    sender.deliver(timeout_ms=500)
+    entry = sender.outbox()[queued.request_id.lower()]
+    assert entries, "the request is not in the outbox"
+    assert entry.status == envelope_pb2.DELIVERY_STATUS_FAILED, (
+        f"outbox status {envelope_pb2.DeliveryStatus.Name(entry.status)} after {reason}"
+    )
+    assert entry.last_error_reason == reason
+    assert len(sender.partner.arrivals(queued.request_id)) == 1, "a permanent refusal was retried"
+
+
+@pytest.mark.requirement("REQ-PUSH-004", "REQ-PUSH-003")
+def test_badly_signed_receipt_is_not_delivery(sender: SenderHarness, co_context: CoContext) -> None:
+    """A receipt that does not verify leaves the document pending; a good one delivers it."""
+    queued = sender.issue(_simple_certificate(co_context))
+    sender.partner.plan(queued.request_id, PartnerAction.bad_receipt())
+    receipt = _settle(sender, queued.request_id)
+    arrivals = sender.partner.arrivals(queued.request_id)
+    assert len(arrivals) >= 2, "the node took a badly signed receipt as delivery"
+    assert arrivals[0].action == "bad_receipt"
+    assert {a.envelope_bytes for a in arrivals} == {arrivals[0].envelope_bytes}
+    _check_outbox_receipt(sender, queued.request_id, receipt)
+
+
+def _simple_certificate(co_context: CoContext) -> certificate_pb2.CertificateOfOrigin:
+    """One small valid CO from the node to XA with a number unique to this run."""
+    return simple_certificate(
+        number=unique_number("S"),
+        exporting_country=co_context.exporting_country,
+        importing_country=co_context.importing_country,
+        authority_id=co_context.authority_id,
+        today=co_context.today,
+    )
+
+
+def _delivered_certificate(
+    sender: SenderHarness, co_context: CoContext
+) -> certificate_pb2.CertificateOfOrigin:
+    co = _simple_certificate(co_context)
+    queued = sender.issue(co)
+    _settle(sender, queued.request_id)
+    _single_good_arrival(sender, queued.request_id)
+    return co
+
+
+@pytest.mark.requirement("REQ-LC-002", "REQ-AUTH-002", "REQ-PUSH-004")
+@pytest.mark.parametrize(
+    "state", [lifecycle_pb2.ISSUER_STATE_CANCELLED, lifecycle_pb2.ISSUER_STATE_REVOKED]
+)
+def test_status_change_arrives_signed(
+    sender: SenderHarness, co_context: CoContext, state: lifecycle_pb2.IssuerState
+) -> None:
+    """Cancel and revoke reach the partner as a StatusChange signed by the issuing authority."""
+    co = _delivered_certificate(sender, co_context)
+    reason = (
+        "Issued in error" if state == lifecycle_pb2.ISSUER_STATE_CANCELLED else "Not originating"
+    )
+    queued = sender.change_status(reference_of(co), state, reason)
+    assert queued.recipient_country == "XA"
+    _settle(sender, queued.request_id)
+    arrival = _single_good_arrival(sender, queued.request_id)
+    assert arrival.payload_type == offline.STATUS_CHANGE_TYPE
+    change = arrival.document
+    assert isinstance(change, lifecycle_pb2.StatusChange)
+    assert change.certificate == reference_of(co)
+    assert change.new_state == state
+    assert change.reason == reason
+    assert change.HasField("effective_time")
+
+
+@pytest.mark.requirement("REQ-LC-004", "REQ-CO-014", "REQ-PUSH-004")
+def test_replacement_arrives_as_new_certificate(
+    sender: SenderHarness, co_context: CoContext
+) -> None:
+    """A replacement is a new CO with a new number whose ``replaces`` names the old one."""
+    old = _delivered_certificate(sender, co_context)
+    new = _simple_certificate(co_context)
+    new.goods_items[0].description = "Canned pineapple, corrected"
+    expected = certificate_pb2.CertificateOfOrigin()
+    expected.CopyFrom(new)
+    expected.replaces.CopyFrom(reference_of(old))
+    queued = sender.replace(reference_of(old), new)
+    assert queued.certificate == reference_of(new)
+    _settle(sender, queued.request_id)
+    arrival = _single_good_arrival(sender, queued.request_id)
+    assert arrival.payload_type == offline.CERTIFICATE_TYPE
+    document = arrival.document
+    assert isinstance(document, certificate_pb2.CertificateOfOrigin)
+    assert document.certificate_number != old.certificate_number
+    assert document.replaces == reference_of(old)
+    assert document == expected
+
+
+@pytest.mark.requirement("REQ-PUSH-006", "REQ-IDEM-002")
+def test_unreachable_partner_keeps_the_document_pending(
+    sender: SenderHarness, co_context: CoContext
+) -> None:
+    """With the partner unreachable the document stays PENDING, then is delivered once."""
+    sender.configure(address="127.0.0.1:9", deadline_ms=300)
+    try:
+        queued = sender.issue(_simple_certificate(co_context))
+        sender.deliver(timeout_ms=500)
+        entry = sender.outbox()[queued.request_id.lower()]
+        assert entry.status == envelope_pb2.DELIVERY_STATUS_PENDING
+        assert sender.partner.arrivals(queued.request_id) == []
+    finally:
+        sender.configure()
+    receipt = _settle(sender, queued.request_id)
+    _single_good_arrival(sender, queued.request_id)
+    _check_outbox_receipt(sender, queued.request_id, receipt)

@@ -1,0 +1,355 @@
+"""Origin verification in both directions (profile ``verification``, docs/spec.md section 8).
+
+The suite plays XA: it pushes COs and verification documents to the node as a client, and
+receives what the node sends with :class:`conformance.partner.PartnerNode`. The node's side is
+driven through the adapter (RequestVerification, RespondVerification, IssueCertificate).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from cryptography import x509
+
+from conformance import offline
+from conformance.adapter_client import AdapterClient
+from conformance.client import Outcome, Target
+from conformance.envelopes import sign_envelope
+from conformance.partner import PartnerNode, SenderHarness, simple_certificate
+from conformance.pki import SuitePki
+from conformance.strategies import date_msg, reference_of, unique_number
+from wco.eco.v1 import (
+    certificate_pb2,
+    envelope_pb2,
+    exchange_service_pb2,
+    verification_pb2,
+)
+
+pytestmark = [pytest.mark.profile("verification")]
+
+_DELIVERED = (
+    envelope_pb2.DELIVERY_STATUS_DELIVERED,
+    envelope_pb2.DELIVERY_STATUS_DELIVERED_WITH_WARNINGS,
+)
+
+
+@pytest.fixture(scope="module")
+def harness(
+    adapter: AdapterClient | None, suite_pki: SuitePki, target: Target
+) -> Iterator[SenderHarness]:
+    """The node's sending side pointed at a fresh partner XA."""
+    if adapter is None:
+        pytest.skip("verification cases drive the node through an adapter")
+    partner = PartnerNode.from_pki(
+        suite_pki,
+        country="XA",
+        node_country=target.node_country,
+        node_tls_ca_pem=target.server_ca_pem,
+        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
+    )
+    partner.start()
+    harness = SenderHarness(adapter=adapter, partner=partner)
+    harness.configure()
+    yield harness
+    partner.stop()
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _submit_as_xa(
+    target: Target, suite_pki: SuitePki, payload_type: str, payload: bytes
+) -> tuple[str, Outcome[exchange_service_pb2.SubmitDocumentResponse]]:
+    request_id = str(uuid.uuid4())
+    envelope = sign_envelope(payload_type, payload, [suite_pki.country("XA").authority])
+    outcome = target.submit(
+        "XA", exchange_service_pb2.SubmitDocumentRequest(request_id=request_id, envelope=envelope)
+    )
+    return request_id, outcome
+
+
+def _status(
+    target: Target, verification_id: str
+) -> Outcome[exchange_service_pb2.GetVerificationStatusResponse]:
+    return target.call(
+        target.exchange("XA").GetVerificationStatus,
+        exchange_service_pb2.GetVerificationStatusRequest(verification_id=verification_id),
+        caller="XA",
+        rpc="ExchangeService/GetVerificationStatus",
+    )
+
+
+def _assert_not_readable(target: Target, request_id: str) -> None:
+    outcome = target.get_document(
+        "XA", exchange_service_pb2.GetDocumentRequest(request_id=request_id)
+    )
+    assert outcome.refusal is not None, "a refused document became readable"
+    assert outcome.refusal.code == grpc.StatusCode.NOT_FOUND
+    assert outcome.refusal.reason == "UNKNOWN_DOCUMENT"
+
+
+def _assert_refused(
+    outcome: Outcome[exchange_service_pb2.SubmitDocumentResponse],
+    code: grpc.StatusCode,
+    reason: str,
+) -> None:
+    assert outcome.refusal is not None, f"accepted; expected {code.name} {reason}"
+    assert (outcome.refusal.code, outcome.refusal.reason) == (code, reason), (
+        f"got {outcome.refusal.summary()}, expected {code.name} {reason}"
+    )
+    assert outcome.refusal.domain == "eco.wco.org"
+
+
+def _result(
+    verification_id: str,
+    reference: certificate_pb2.CertificateReference,
+    outcome: verification_pb2.VerificationOutcome = verification_pb2.VERIFICATION_OUTCOME_CONFIRMED,
+) -> verification_pb2.VerificationResult:
+    return verification_pb2.VerificationResult(
+        verification_id=verification_id,
+        certificate=reference,
+        outcome=outcome,
+        findings="Producer records examined; origin confirmed.",
+        response_date=date_msg(_today()),
+    )
+
+
+@pytest.fixture(scope="module")
+def requested_case(
+    harness: SenderHarness, target: Target, suite_pki: SuitePki
+) -> tuple[str, certificate_pb2.CertificateReference]:
+    """XA pushes a CO to the node; the node asks XA to verify it (delivered to the partner)."""
+    xa = suite_pki.country("XA")
+    co = simple_certificate(
+        number=unique_number("V"),
+        exporting_country="XA",
+        importing_country=target.node_country,
+        authority_id=xa.authority_id,
+        today=_today(),
+    )
+    _, pushed = _submit_as_xa(target, suite_pki, offline.CERTIFICATE_TYPE, co.SerializeToString())
+    assert pushed.ok, f"the node refused a valid CO from XA: {pushed.summary()}"
+    request = verification_pb2.VerificationRequest(
+        certificate=reference_of(co),
+        reasons=[verification_pb2.VERIFICATION_REASON_ORIGIN_DOUBT],
+        questions=["Provide the cost statement of item 1."],
+        response_deadline=date_msg(_today() + dt.timedelta(days=60)),
+    )
+    queued = harness.request_verification(request)
+    assert queued.verification_id, "RequestVerification returned no verification id"
+    entries = harness.deliver_until_settled([queued.request_id])
+    entry = entries.get(queued.request_id.lower())
+    assert entry is not None
+    assert entry.status in _DELIVERED, envelope_pb2.DeliveryStatus.Name(entry.status)
+    return queued.verification_id, reference_of(co)
+
+
+@pytest.mark.requirement("REQ-VER-001", "REQ-VER-003", "REQ-AUTH-001", "REQ-PUSH-004")
+def test_node_verification_request_arrives_signed(
+    harness: SenderHarness,
+    target: Target,
+    requested_case: tuple[str, certificate_pb2.CertificateReference],
+) -> None:
+    """The node's VerificationRequest reaches XA signed and complete; status REQUESTED."""
+    verification_id, reference = requested_case
+    arrivals = [
+        a
+        for a in harness.partner.arrivals()
+        if a.payload_type == offline.VERIFICATION_REQUEST_TYPE and a.reason == ""
+    ]
+    matching = [
+        a
+        for a in arrivals
+        if isinstance(a.document, verification_pb2.VerificationRequest)
+        and a.document.verification_id == verification_id
+    ]
+    assert matching, "no verification request with the queued verification id arrived"
+    request = matching[-1].document
+    assert isinstance(request, verification_pb2.VerificationRequest)
+    assert matching[-1].problems == ()
+    assert request.requesting_country == target.node_country
+    assert request.certificate == reference
+    assert list(request.reasons) == [verification_pb2.VERIFICATION_REASON_ORIGIN_DOUBT]
+    assert request.HasField("response_deadline")
+    uuid.UUID(request.verification_id)
+    status = _status(target, verification_id)
+    assert status.response is not None, status.summary()
+    assert status.response.state == verification_pb2.VERIFICATION_STATE_REQUESTED
+    assert status.response.certificate == reference
+
+
+@pytest.mark.requirement("REQ-VER-002", "REQ-VER-003")
+def test_result_answers_the_case_once(
+    target: Target,
+    suite_pki: SuitePki,
+    requested_case: tuple[str, certificate_pb2.CertificateReference],
+) -> None:
+    """XA's result makes the case ANSWERED; a second result is ILLEGAL_TRANSITION."""
+    verification_id, reference = requested_case
+    first_id, first = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_RESULT_TYPE,
+        _result(verification_id, reference).SerializeToString(),
+    )
+    assert first.ok, f"the node refused a valid verification result: {first.summary()}"
+    status = _status(target, verification_id)
+    assert status.response is not None, status.summary()
+    assert status.response.state == verification_pb2.VERIFICATION_STATE_ANSWERED
+    assert status.response.outcome == verification_pb2.VERIFICATION_OUTCOME_CONFIRMED
+    assert status.response.result_document_id.lower() == first_id.lower()
+
+    second_id, second = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_RESULT_TYPE,
+        _result(
+            verification_id, reference, verification_pb2.VERIFICATION_OUTCOME_NOT_CONFIRMED
+        ).SerializeToString(),
+    )
+    _assert_refused(second, grpc.StatusCode.FAILED_PRECONDITION, "ILLEGAL_TRANSITION")
+    _assert_not_readable(target, second_id)
+    again = _status(target, verification_id)
+    assert again.response is not None
+    assert again.response.outcome == verification_pb2.VERIFICATION_OUTCOME_CONFIRMED
+
+
+@pytest.mark.requirement("REQ-VER-002", "REQ-PUSH-002")
+def test_result_for_unknown_case_is_refused(
+    target: Target,
+    suite_pki: SuitePki,
+    requested_case: tuple[str, certificate_pb2.CertificateReference],
+) -> None:
+    """A result for a verification the node never requested is UNKNOWN_DOCUMENT."""
+    _, reference = requested_case
+    unknown = str(uuid.uuid4())
+    request_id, outcome = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_RESULT_TYPE,
+        _result(unknown, reference).SerializeToString(),
+    )
+    _assert_refused(outcome, grpc.StatusCode.NOT_FOUND, "UNKNOWN_DOCUMENT")
+    _assert_not_readable(target, request_id)
+    status = _status(target, unknown)
+    assert status.refusal is not None
+    assert status.refusal.reason == "UNKNOWN_DOCUMENT"
+
+
+@pytest.fixture(scope="module")
+def issued_to_xa(harness: SenderHarness, target: Target) -> certificate_pb2.CertificateOfOrigin:
+    """A CO the node issued to XA and delivered to the partner."""
+    described = harness.describe()
+    co = simple_certificate(
+        number=unique_number("W"),
+        exporting_country=target.node_country,
+        importing_country="XA",
+        authority_id=described.issuing_authority_id,
+        today=_today(),
+    )
+    queued = harness.issue(co)
+    entries = harness.deliver_until_settled([queued.request_id])
+    entry = entries.get(queued.request_id.lower())
+    assert entry is not None
+    assert entry.status in _DELIVERED, envelope_pb2.DeliveryStatus.Name(entry.status)
+    return co
+
+
+def _request_about(
+    reference: certificate_pb2.CertificateReference, verification_id: str
+) -> verification_pb2.VerificationRequest:
+    return verification_pb2.VerificationRequest(
+        verification_id=verification_id,
+        certificate=reference,
+        requesting_country="XA",
+        reasons=[verification_pb2.VERIFICATION_REASON_RANDOM],
+        questions=["Confirm the origin of all items."],
+        response_deadline=date_msg(_today() + dt.timedelta(days=30)),
+    )
+
+
+@pytest.mark.requirement("REQ-VER-001", "REQ-VER-003", "REQ-PUSH-004", "REQ-AUTH-001")
+def test_node_answers_a_verification_request(
+    harness: SenderHarness,
+    target: Target,
+    suite_pki: SuitePki,
+    issued_to_xa: certificate_pb2.CertificateOfOrigin,
+) -> None:
+    """XA asks the node about a CO it issued; the node's signed result reaches XA."""
+    reference = reference_of(issued_to_xa)
+    verification_id = str(uuid.uuid4())
+    _, outcome = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_REQUEST_TYPE,
+        _request_about(reference, verification_id).SerializeToString(),
+    )
+    assert outcome.ok, f"the node refused a valid verification request: {outcome.summary()}"
+    status = _status(target, verification_id)
+    assert status.response is not None, status.summary()
+    assert status.response.state == verification_pb2.VERIFICATION_STATE_REQUESTED
+
+    queued = harness.respond_verification(
+        _result(verification_id, reference, verification_pb2.VERIFICATION_OUTCOME_CONFIRMED)
+    )
+    entries = harness.deliver_until_settled([queued.request_id])
+    entry = entries.get(queued.request_id.lower())
+    assert entry is not None
+    assert entry.status in _DELIVERED, (
+        f"{envelope_pb2.DeliveryStatus.Name(entry.status)} {entry.last_error_reason}"
+    )
+    arrivals = harness.partner.arrivals(queued.request_id)
+    assert arrivals
+    assert all(a.problems == () for a in arrivals), [a.problems for a in arrivals]
+    result = arrivals[-1].document
+    assert isinstance(result, verification_pb2.VerificationResult)
+    assert result.verification_id == verification_id
+    assert result.certificate == reference
+    assert result.outcome == verification_pb2.VERIFICATION_OUTCOME_CONFIRMED
+    answered = _status(target, verification_id)
+    assert answered.response is not None
+    assert answered.response.state == verification_pb2.VERIFICATION_STATE_ANSWERED
+    assert answered.response.outcome == verification_pb2.VERIFICATION_OUTCOME_CONFIRMED
+
+
+@pytest.mark.requirement("REQ-VER-001")
+def test_verification_request_rules(
+    target: Target,
+    suite_pki: SuitePki,
+    issued_to_xa: certificate_pb2.CertificateOfOrigin,
+) -> None:
+    """Unknown CO: UNKNOWN_DOCUMENT; reused verification id: DUPLICATE_CONFLICT."""
+    reference = reference_of(issued_to_xa)
+    unknown = certificate_pb2.CertificateReference()
+    unknown.CopyFrom(reference)
+    unknown.certificate_number = unique_number("NONE")
+    request_id, outcome = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_REQUEST_TYPE,
+        _request_about(unknown, str(uuid.uuid4())).SerializeToString(),
+    )
+    _assert_refused(outcome, grpc.StatusCode.NOT_FOUND, "UNKNOWN_DOCUMENT")
+    _assert_not_readable(target, request_id)
+
+    verification_id = str(uuid.uuid4())
+    _, first = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_REQUEST_TYPE,
+        _request_about(reference, verification_id).SerializeToString(),
+    )
+    assert first.ok, first.summary()
+    reused_id, reused = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_REQUEST_TYPE,
+        _request_about(reference, verification_id).SerializeToString(),
+    )
+    _assert_refused(reused, grpc.StatusCode.ALREADY_EXISTS, "DUPLICATE_CONFLICT")
+    _assert_not_readable(target, reused_id)
