@@ -32,12 +32,13 @@ from typing import Final, Literal
 
 import grpc
 from cryptography import x509
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, text_format
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from conformance.adapter_client import AdapterClient, AdapterError
+from conformance.adapter_client import AdapterClient, AdapterCommandError, AdapterError
+from conformance.client import Exchange, ExchangeRecorder
 from conformance.envelopes import sign_envelope
 from conformance.offline import (
     CERTIFICATE_TYPE,
@@ -270,6 +271,8 @@ class PartnerNode:
         self._sequence = 0
         self._server: grpc.Server | None = None
         self._port = 0
+        self.recorder: ExchangeRecorder | None = None
+        """When set, every arrival is also recorded here for the case's report."""
 
     @classmethod
     def from_pki(
@@ -481,6 +484,19 @@ class PartnerNode:
                     )
                 )
                 self._lock.notify_all()
+            if self.recorder is not None:
+                self.recorder.record(
+                    Exchange(
+                        rpc=f"partner {self.country} <- SubmitDocument"
+                        + ("Stream" if stream else ""),
+                        caller=caller or "?",
+                        request=f"request_id={request_id} payload_type={envelope.payload_type} "
+                        f"payload_sha256={hashlib.sha256(envelope.payload).hexdigest()}",
+                        outcome=reason or "OK (receipt)",
+                        response=f"scripted action: {action.kind}",
+                        message="; ".join(problems),
+                    )
+                )
 
     def _verify(
         self,
@@ -797,24 +813,68 @@ class SenderHarness:
     in its outbox.
     """
 
-    def __init__(self, *, adapter: AdapterClient, partner: PartnerNode) -> None:
-        """Creates the harness; call :meth:`configure` before issuing."""
+    def __init__(
+        self,
+        *,
+        adapter: AdapterClient,
+        partner: PartnerNode,
+        recorder: ExchangeRecorder | None = None,
+    ) -> None:
+        """Creates the harness; call :meth:`configure` before issuing.
+
+        Args:
+            adapter: the node's adapter.
+            partner: the partner the node delivers to.
+            recorder: where adapter commands and partner arrivals are recorded for the
+                report (usually ``target.recorder``).
+        """
         self.adapter = adapter
         self.partner = partner
+        self.recorder = recorder
+        if recorder is not None:
+            partner.recorder = recorder
         self._describe: adapter_pb2.DescribeResult | None = None
+
+    def _run(
+        self, request: adapter_pb2.ExecuteRequest, timeout: float = 60.0
+    ) -> adapter_pb2.ExecuteResponse:
+        command = request.WhichOneof("command") or "?"
+        try:
+            response = self.adapter.run(request, timeout=timeout)
+        except AdapterCommandError as exc:
+            self._record(command, request, f"adapter error code {exc.response.error.code}", "")
+            raise
+        self._record(
+            command, request, "OK", text_format.MessageToString(response, as_one_line=True)
+        )
+        return response
+
+    def _record(
+        self, command: str, request: adapter_pb2.ExecuteRequest, outcome: str, response: str
+    ) -> None:
+        if self.recorder is None:
+            return
+        text = text_format.MessageToString(request, as_one_line=True)
+        self.recorder.record(
+            Exchange(
+                rpc=f"adapter {command}",
+                caller="suite",
+                request=text[:2000],
+                outcome=outcome,
+                response=response[:2000],
+            )
+        )
 
     def describe(self) -> adapter_pb2.DescribeResult:
         """Who the node is (cached)."""
         if self._describe is None:
-            response = self.adapter.run(
-                adapter_pb2.ExecuteRequest(describe=adapter_pb2.DescribeCommand())
-            )
+            response = self._run(adapter_pb2.ExecuteRequest(describe=adapter_pb2.DescribeCommand()))
             self._describe = response.describe
         return self._describe
 
     def configure(self, *, deadline_ms: int = 0, address: str | None = None) -> None:
         """Points the node at the partner (``ConfigurePartnerCommand``)."""
-        self.adapter.run(
+        self._run(
             adapter_pb2.ExecuteRequest(
                 configure_partner=adapter_pb2.ConfigurePartnerCommand(
                     country=self.partner.country,
@@ -826,7 +886,7 @@ class SenderHarness:
         )
 
     def _queued(self, request: adapter_pb2.ExecuteRequest) -> adapter_pb2.QueuedDocument:
-        response = self.adapter.run(request)
+        response = self._run(request)
         if response.WhichOneof("result") != "queued":
             raise AdapterError(
                 f"adapter answered {request.WhichOneof('command')} without a QueuedDocument"
@@ -892,14 +952,12 @@ class SenderHarness:
 
     def outbox(self) -> dict[str, adapter_pb2.OutboxEntry]:
         """The node's outbox by lower-case request id (``GetOutboxCommand``)."""
-        response = self.adapter.run(
-            adapter_pb2.ExecuteRequest(get_outbox=adapter_pb2.GetOutboxCommand())
-        )
+        response = self._run(adapter_pb2.ExecuteRequest(get_outbox=adapter_pb2.GetOutboxCommand()))
         return {entry.request_id.lower(): entry for entry in response.outbox.entries}
 
     def deliver(self, timeout_ms: int = 3000) -> None:
         """One ``DeliverCommand``."""
-        self.adapter.run(
+        self._run(
             adapter_pb2.ExecuteRequest(deliver=adapter_pb2.DeliverCommand(timeout_ms=timeout_ms)),
             timeout=timeout_ms / 1000 + 30,
         )

@@ -99,7 +99,7 @@ def feed(adapter: AdapterClient | None, suite_pki: SuitePki, target: Target) -> 
         node_tls_ca_pem=target.server_ca_pem,
         node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
     )
-    harness = SenderHarness(adapter=adapter, partner=unstarted)
+    harness = SenderHarness(adapter=adapter, partner=unstarted, recorder=target.recorder)
     harness.configure(address=_CLOSED_PORT, deadline_ms=200)
     return Feed(harness=harness, target=target)
 

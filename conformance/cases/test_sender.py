@@ -73,7 +73,7 @@ def sender(
     if adapter is None:
         pytest.skip("the sender role needs an adapter (--adapter or embedded mode)")
     partner = start_partner(suite_pki, target)
-    harness = SenderHarness(adapter=adapter, partner=partner)
+    harness = SenderHarness(adapter=adapter, partner=partner, recorder=target.recorder)
     harness.configure()
     yield harness
     partner.stop()

@@ -52,7 +52,7 @@ def harness(
         node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
     )
     partner.start()
-    harness = SenderHarness(adapter=adapter, partner=partner)
+    harness = SenderHarness(adapter=adapter, partner=partner, recorder=target.recorder)
     harness.configure()
     yield harness
     partner.stop()
