@@ -21,10 +21,11 @@ import datetime as dt
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TextIO
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -60,8 +61,10 @@ __all__ = [
     "VerifiedEnvelope",
     "key_id",
     "load_anchors",
+    "main",
     "pae",
     "parse_strict",
+    "print_vector_results",
     "recipient_country",
     "run_vector",
     "run_vectors",
@@ -627,3 +630,34 @@ def run_vectors(root: Path) -> list[VectorOutcome]:
     """Verifies every vector listed in ``root/index.json``, in index order."""
     index = json.loads((root / "index.json").read_text(encoding="utf-8"))
     return [run_vector(root / entry["name"]) for entry in index["vectors"]]
+
+
+def print_vector_results(root: Path, out: TextIO) -> int:
+    """Verifies every vector under ``root``, prints one line each; returns an exit code.
+
+    This is the body of ``eco-conformance vectors verify DIR`` and of
+    ``python -m conformance.offline [DIR]``: 0 when every vector reached its expected
+    outcome, 1 otherwise.
+    """
+    outcomes = run_vectors(root)
+    failed = 0
+    for outcome in outcomes:
+        expected = outcome.expected_reason or "accept"
+        actual = outcome.actual_reason or "accept"
+        verdict = "ok  " if outcome.matches else "FAIL"
+        if not outcome.matches:
+            failed += 1
+        out.write(f"{verdict} {outcome.name}: expected {expected}, got {actual}\n")
+    out.write(f"{len(outcomes) - failed} passed, {failed} failed\n")
+    return 0 if failed == 0 else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m conformance.offline [DIR]``: verify the static test vectors."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    root = Path(args[0]) if args else Path(__file__).resolve().parent / "vectors"
+    return print_vector_results(root, sys.stdout)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -110,3 +110,25 @@ def test_flipping_any_payload_byte_breaks_the_valid_vector() -> None:
 def test_pae_matches_the_spec_example() -> None:
     assert offline.pae("t", b"ab") == b"DSSEv1 1 t 2 ab"
     assert offline.pae("é", b"") == b"DSSEv1 2 \xc3\xa9 0 "
+
+
+def test_vectors_command_reports_a_broken_vector(tmp_path: Path) -> None:
+    """``python -m conformance.offline DIR`` fails when a vector no longer holds."""
+    import io
+    import shutil
+
+    shutil.copytree(VECTORS, tmp_path / "vectors")
+    broken = tmp_path / "vectors" / "valid-ecdsa-certificate" / "envelope.binpb"
+    envelope = envelope_pb2.Envelope()
+    envelope.ParseFromString(broken.read_bytes())
+    envelope.payload = envelope.payload + b"\x00"
+    broken.write_bytes(envelope.SerializeToString())
+    out = io.StringIO()
+    assert offline.print_vector_results(tmp_path / "vectors", out) == 1
+    assert "FAIL valid-ecdsa-certificate" in out.getvalue()
+    assert (
+        out.getvalue().splitlines()[-1]
+        == f"{len(offline.run_vectors(VECTORS)) - 1} passed, 1 failed"
+    )
+    clean = io.StringIO()
+    assert offline.print_vector_results(VECTORS, clean) == 0
