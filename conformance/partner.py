@@ -437,6 +437,10 @@ class PartnerNode:
         reason = ""
         with self._lock:
             action = self._take_action(request_id)
+        if action.kind == "delay":
+            # Stall before looking at the request: a retry that arrives meanwhile is
+            # processed first, and this one then finds it stored (idempotent answer).
+            time.sleep(action.seconds)
         try:
             try:
                 caller = _caller_country(context)
@@ -451,8 +455,6 @@ class PartnerNode:
                 document = verified.document
             if action.kind in ("unavailable", "refuse"):
                 raise _RejectedError(action.code, action.reason, f"scripted {action.kind}")
-            if action.kind == "delay":
-                time.sleep(action.seconds)
             if previous is not None:
                 receipt = previous.receipt
             else:
@@ -659,6 +661,9 @@ class PartnerNode:
         ):
             reference = document.certificate
         with self._lock:
+            existing = self._stored.get((caller, request_id.lower()))
+            if existing is not None and existing.payload == envelope.payload:
+                return existing.receipt  # a concurrent retry stored it first
             self._sequence += 1
             receipt = envelope_pb2.Receipt(
                 request_id=request_id,
