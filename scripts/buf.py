@@ -25,6 +25,7 @@ of the module. See docs/adr/0004-buf-baseline.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -88,12 +89,17 @@ def sync_third_party(root: Path = THIRD_PARTY) -> list[Path]:
     for relative, data in wanted.items():
         _write_if_changed(root / relative, data)
     # Anything else under the module would be compiled by buf: remove it.
+    # Temporary files of a concurrent run (".tmp-*") are left alone.
+    keep_dirs = {parent for relative in wanted for parent in relative.parents}
     if root.is_dir():
         for existing in sorted(root.rglob("*"), reverse=True):
+            if existing.name.startswith(".tmp-"):
+                continue
             if existing.is_file() and existing.relative_to(root) not in wanted:
                 existing.unlink(missing_ok=True)
-            elif existing.is_dir() and not any(existing.iterdir()):
-                existing.rmdir()
+            elif existing.is_dir() and existing.relative_to(root) not in keep_dirs:
+                with contextlib.suppress(OSError):
+                    existing.rmdir()  # only succeeds when empty
     return sorted(wanted)
 
 
