@@ -22,6 +22,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 
 from cryptography import x509
@@ -98,6 +99,13 @@ class VerifiedSigner:
     identity: SignerIdentity
     key_id: str
     certificate: x509.Certificate
+
+
+@lru_cache(maxsize=4096)
+def _leaf_identity(der: bytes) -> tuple[SignerIdentity, str]:
+    """Profile check (REQ-PKI-002) and key id of a leaf, cached by its DER bytes."""
+    cert = parse_certificate(der)
+    return identity_of(cert), key_id(cert.public_key())
 
 
 def _check_leaf_key_usage(_policy: Policy, _cert: x509.Certificate, ku: x509.KeyUsage) -> None:
@@ -349,7 +357,7 @@ class TrustStore:
             raise SignerUntrusted(f"certificate chain longer than {_MAX_CHAIN} (REQ-PKI-001)")
         chain = [parse_certificate(der) for der in chain_der]
         leaf = chain[0]
-        identity = identity_of(leaf)
+        identity, kid = _leaf_identity(chain_der[0])
         for cert in chain:
             if at > cert.not_valid_after_utc:
                 raise SignerExpired(
@@ -368,7 +376,6 @@ class TrustStore:
         cache_key = (country, b"\0".join(hashlib.sha256(d).digest() for d in chain_der))
         if not self._path_cache.hit(cache_key, at):
             self._validate_path(store, leaf, chain[1:], at, cache_key)
-        kid = key_id(leaf.public_key())
         revoked_at = self._revoked.get(country, {}).get(kid)
         if revoked_at is not None and revoked_at <= at:
             raise SignerRevoked(f"signer key {kid} revoked at {revoked_at.isoformat()}")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -117,6 +118,83 @@ class _Collector:
 
 
 # -- generic rules over the whole message tree (REQ-CO-011, REQ-CO-013) --------------
+
+# Per message type: its string, enum and message fields, so the fast check
+# below does no descriptor work per call. Message fields whose type has
+# nothing to check (e.g. google.type.Date) are left out.
+_Plan = tuple[
+    tuple[tuple[str, bool], ...],
+    tuple[tuple[str, bool, frozenset[int]], ...],
+    tuple[tuple[str, bool], ...],
+]
+_PLANS: dict[object, _Plan] = {}
+
+
+def _plan(descriptor: Any, visiting: frozenset[str] = frozenset()) -> _Plan:
+    plan = _PLANS.get(descriptor)
+    if plan is not None:
+        return plan
+    strings: list[tuple[str, bool]] = []
+    enums: list[tuple[str, bool, frozenset[int]]] = []
+    messages: list[tuple[str, bool]] = []
+    inner = visiting | {descriptor.full_name}
+    for fd in descriptor.fields:
+        if fd.type == FieldDescriptor.TYPE_STRING:
+            strings.append((fd.name, fd.is_repeated))
+        elif fd.type == FieldDescriptor.TYPE_ENUM and fd.enum_type is not None:
+            enums.append((fd.name, fd.is_repeated, frozenset(fd.enum_type.values_by_number)))
+        elif fd.type == FieldDescriptor.TYPE_MESSAGE and fd.message_type is not None:
+            sub = fd.message_type
+            if sub.full_name in inner or any(_plan(sub, inner)):
+                messages.append((fd.name, fd.is_repeated))
+    plan = (tuple(strings), tuple(enums), tuple(messages))
+    if not visiting:
+        _PLANS[descriptor] = plan
+    return plan
+
+
+def _collect(message: Message, strings: list[str]) -> bool:
+    """Gather every string of the tree; False as soon as an enum is undefined."""
+    plan = _PLANS.get(message.DESCRIPTOR)
+    if plan is None:
+        plan = _plan(message.DESCRIPTOR)
+    string_fields, enum_fields, message_fields = plan
+    for name, repeated in string_fields:
+        if repeated:
+            strings.extend(getattr(message, name))
+        else:
+            strings.append(getattr(message, name))
+    for name, repeated, defined in enum_fields:
+        if repeated:
+            for number in getattr(message, name):
+                if number not in defined:
+                    return False
+        elif getattr(message, name) not in defined:
+            return False
+    for name, repeated in message_fields:
+        if repeated:
+            for item in getattr(message, name):
+                if not _collect(item, strings):
+                    return False
+        elif message.HasField(name) and not _collect(getattr(message, name), strings):
+            return False
+    return True
+
+
+def _tree_ok(message: Message) -> bool:
+    """Fast check of the generic rules; :func:`_walk` then locates violations."""
+    strings: list[str] = []
+    if not _collect(message, strings):
+        return False
+    if max(map(len, strings), default=0) > _MAX_STRING:
+        return False
+    return _CONTROL_RE.search("\n".join(strings)) is None
+
+
+def _check_tree(message: Message, out: _Collector) -> None:
+    """REQ-CO-011 and REQ-CO-013 over the whole message tree."""
+    if not _tree_ok(message):
+        _walk(message, "", out)
 
 
 def _walk(message: Message, prefix: str, out: _Collector) -> None:
@@ -512,7 +590,7 @@ def _validate_certificate(
             "original_certificate", co.original_certificate, lists, out, missing_is_invalid=True
         )
     # REQ-CO-011, REQ-CO-013
-    _walk(co, "", out)
+    _check_tree(co, out)
     out.raise_invalid()
     # REQ-CO-015
     if co.flags.issued_retroactively:
@@ -552,7 +630,7 @@ def _validate_status_change(
     if change.new_state not in _STATUS_CHANGE_STATES:
         out.bad("new_state", "a StatusChange sets CANCELLED or REVOKED", "NEW_STATE_INVALID")
     _timestamp_ok("effective_time", change.effective_time, out)
-    _walk(change, "", out)
+    _check_tree(change, out)
     out.raise_invalid()
     return []
 
@@ -593,7 +671,7 @@ def _validate_import_outcome(
             )
     if outcome.HasField("effective_time"):
         _timestamp_ok("effective_time", outcome.effective_time, out)
-    _walk(outcome, "", out)
+    _check_tree(outcome, out)
     out.raise_invalid()
     return []
 
@@ -631,7 +709,7 @@ def _validate_verification_request(
     for i, number in enumerate(request.item_numbers):
         if number == 0:
             out.bad(f"item_numbers[{i}]", "item numbers start at 1", "ITEM_NUMBER_INVALID")
-    _walk(request, "", out)
+    _check_tree(request, out)
     out.raise_invalid()
     return []
 
@@ -661,7 +739,7 @@ def _validate_verification_result(
             out.bad(f"non_originating_items[{i}]", "item numbers start at 1", "ITEM_NUMBER_INVALID")
     if result.HasField("response_date"):
         _date("response_date", result.response_date, out)
-    _walk(result, "", out)
+    _check_tree(result, out)
     out.raise_invalid()
     return []
 
