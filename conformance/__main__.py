@@ -1,0 +1,5 @@
+"""Run ``eco-conformance`` as ``python -m conformance``."""
+
+from conformance.cli import main
+
+raise SystemExit(main())
