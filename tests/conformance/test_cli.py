@@ -1,0 +1,73 @@
+"""The eco-conformance command line: usage errors, pki init, matrix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.pki import load_pki
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_no_command_is_one_clear_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--profile", "nonsense"],
+        ["run", "--examples", "x"],
+        ["bogus"],
+        ["run", "--target", "127.0.0.1:1"],
+    ],
+)
+def test_bad_usage(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("error: ")
+
+
+def test_target_mode_names_missing_material(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--target", "127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert "--pki" in err
+    assert "--tls-ca" in err
+
+
+def test_pki_init_writes_and_prints_instructions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pki", "init", "--dir", str(tmp_path / "pki"), "--node-country", "XB"]) == 0
+    out = capsys.readouterr().out
+    assert "XA" in out
+    assert "tls-ca.pem" in out
+    assert "anchors.pem" in out
+    assert "eco-conformance run --target" in out
+    pki = load_pki(tmp_path / "pki")
+    assert pki.node_country == "XB"
+    assert main(["pki", "init", "--dir", str(tmp_path / "pki")]) == 1
+    assert "already" in capsys.readouterr().err
+
+
+def test_matrix_subprocess_lists_requirements() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "matrix"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "REQ-SIG-003" in done.stdout
+    assert "requirements covered" in done.stdout
