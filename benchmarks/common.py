@@ -788,8 +788,22 @@ class ServerProcess:
 
 
 def node_argv(config: Path) -> list[str]:
-    """Command line that starts the reference node on ``config``."""
-    return [sys.executable, "-m", "reference_node", "serve", "--config", str(config)]
+    """Command line that starts the reference node on ``config``.
+
+    ``python -m reference_node --config FILE serve`` (the ``eco-node serve``
+    command; ``--config`` is an option of the command line as a whole); when
+    the package has no ``__main__`` module, the CLI's ``main`` is called
+    directly with the same arguments.
+    """
+    args = ["--config", str(config), "--log-level", "WARNING", "serve"]
+    if (REPO_ROOT / "reference_node" / "__main__.py").exists():
+        return [sys.executable, "-m", "reference_node", *args]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from reference_node.cli import main; sys.exit(main(sys.argv[1:]))",
+        *args,
+    ]
 
 
 def echo_argv(config: Path) -> list[str]:
