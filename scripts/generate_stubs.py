@@ -72,8 +72,12 @@ def generate(out_root: Path) -> None:
 
 def _same_tree(a: Path, b: Path) -> list[str]:
     diffs: list[str] = []
-    names_a = {p.relative_to(a) for p in a.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
-    names_b = {p.relative_to(b) for p in b.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    names_a = {
+        p.relative_to(a) for p in a.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
+    names_b = {
+        p.relative_to(b) for p in b.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
     for name in sorted(names_a ^ names_b):
         diffs.append(f"only in one tree: {name}")
     for name in sorted(names_a & names_b):
@@ -84,7 +88,9 @@ def _same_tree(a: Path, b: Path) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the committed stubs are stale")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if the committed stubs are stale"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -93,7 +99,9 @@ def main() -> int:
         if options.check:
             diffs = _same_tree(out / OUT_PACKAGE, target)
             if diffs:
-                print("stale generated stubs; run: python scripts/generate_stubs.py", file=sys.stderr)
+                print(
+                    "stale generated stubs; run: python scripts/generate_stubs.py", file=sys.stderr
+                )
                 print("\n".join(diffs), file=sys.stderr)
                 return 1
             print("generated stubs are up to date")
@@ -101,7 +109,9 @@ def main() -> int:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(out / OUT_PACKAGE, target)
-        print(f"wrote {sum(1 for _ in target.rglob('*.py*'))} files under {target.relative_to(ROOT)}/")
+        print(
+            f"wrote {sum(1 for _ in target.rglob('*.py*'))} files under {target.relative_to(ROOT)}/"
+        )
     return 0
 
 
