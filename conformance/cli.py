@@ -112,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the expected-failures list this run suggests to FILE",
     )
     run.add_argument(
+        "--embedded-command",
+        default=_env("embedded_command"),
+        help="embedded mode: start the node with this command instead of "
+        '"python -m reference_node" (same arguments and adapter protocol follow it)',
+    )
+    run.add_argument(
         "-k", dest="keyword", default=None, help="only cases matching this pytest -k expression"
     )
 

@@ -27,7 +27,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from conformance.adapter_client import AdapterClient
 from conformance.cli import _suite_version, collect_matrix
 from conformance.client import Target
-from conformance.embedded import EmbeddedNode
+from conformance.embedded import EmbeddedNode, node_command
 from conformance.errors import ConformanceError, UsageError
 from conformance.expected import ExpectedFailures, load_expected_failures, render_expected_failures
 from conformance.pki import SuitePki, generate_pki, load_pki
@@ -261,7 +261,7 @@ def _embedded_mode(
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="eco-conformance-")))
     pki = generate_pki(now=dt.datetime.now(dt.UTC)).write(workdir / "pki")
     print("eco-conformance: starting the embedded reference node", file=sys.stderr, flush=True)
-    node = EmbeddedNode.start(pki=pki, workdir=workdir)
+    node = EmbeddedNode.start(pki=pki, workdir=workdir, command=_embedded_command(args, workdir))
     stack.callback(_keep_log, workdir / "node.log", report_dir / "node.log")
     stack.callback(node.stop)
     cc = pki.node_country
@@ -273,6 +273,21 @@ def _embedded_mode(
         node_trust_anchors_pem=pki.country(cc).anchors_pem(),
     )
     return pki, target, node.adapter, "embedded"
+
+
+def _embedded_command(args: argparse.Namespace, workdir: Path) -> list[str] | None:
+    """The node command of ``--embedded-command``: its words, then the usual node arguments.
+
+    The replacement must behave as ``python -m reference_node`` (same arguments, same
+    adapter protocol); the suite's own tests use it to run faulty node variants.
+    """
+    if not args.embedded_command:
+        return None
+    default = node_command(workdir / "node.toml")  # the file EmbeddedNode.start writes
+    stock = [sys.executable, "-m", "reference_node"]
+    if default[: len(stock)] == stock:
+        default = default[len(stock) :]
+    return [*shlex.split(args.embedded_command), *default]
 
 
 def _keep_log(source: Path, destination: Path) -> None:
