@@ -107,7 +107,7 @@ def write_node_config(
 
 def node_command(config: Path) -> list[str]:
     """Return the command that starts the reference node adapter."""
-    return [sys.executable, "-m", "reference_node", "adapter", "--config", str(config)]
+    return [sys.executable, "-m", "reference_node", "--config", str(config), "adapter"]
 
 
 @dataclass
@@ -161,7 +161,7 @@ class EmbeddedNode:
         argv = command if command is not None else node_command(config)
         logger.info("starting embedded node: %s", " ".join(argv))
         try:
-            adapter = AdapterClient.spawn(argv, log_path=workdir / "node.log", cwd=workdir)
+            adapter = AdapterClient.spawn(argv, log_path=workdir / "node.log")
         except AdapterError as exc:
             raise EmbeddedNodeError(f"cannot start the embedded node: {exc}") from exc
         deadline = time.monotonic() + timeout

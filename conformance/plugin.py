@@ -207,6 +207,20 @@ class EcoPlugin:
 
     # -- results ----------------------------------------------------------
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A case module that cannot be collected is a failed case, never a silent pass."""
+        if report.failed:
+            cid = case_id(report.nodeid) + " (collection)"
+            self.results[cid] = CaseResult(
+                case=cid,
+                nodeid=report.nodeid,
+                profile="collection",
+                requirements=(),
+                outcome="failed",
+                failure=report.longreprtext,
+                seed=self.context.seed,
+            )
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
@@ -297,7 +311,7 @@ class EcoPlugin:
 
     def ordered_results(self) -> Iterator[CaseResult]:
         """Results in profile order, then case id."""
-        order = {p: i for i, p in enumerate(PROFILES)}
+        order = {p: i for i, p in enumerate(("collection", *PROFILES))}
         yield from sorted(self.results.values(), key=lambda r: (order.get(r.profile, 99), r.case))
 
 

@@ -72,7 +72,7 @@ def _counts(results: Iterable[CaseResult]) -> Counter[str]:
 def profile_verdicts(results: Sequence[CaseResult]) -> dict[str, Counter[str]]:
     """Outcome counts per profile, in profile order."""
     out: dict[str, Counter[str]] = {}
-    for profile in PROFILES:
+    for profile in ("collection", *PROFILES):
         selected = [r for r in results if r.profile == profile]
         if selected:
             out[profile] = _counts(selected)

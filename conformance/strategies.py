@@ -582,7 +582,8 @@ def _m_bad_item_number(
 ) -> str:
     index = len(co.goods_items) - 1
     co.goods_items[index].item_number = draw(
-        st.sampled_from((index + 2, index + 10)) | (st.just(0) if index == 0 else st.just(index))
+        st.sampled_from((index + 2, index + 10))
+        | (st.just(index + 3) if index == 0 else st.just(index))
     )
     return f"goods_items[{index}].item_number"
 

@@ -418,11 +418,11 @@ NAMED_FIELD_CASES: dict[str, tuple[Mutation, str, str, tuple[str, ...], tuple[st
         ("REQ-CO-008",),
         ("goods_items[1].item_number",),
     ),
-    "item-number-from-zero": (
+    "item-number-zero-is-missing": (
         _set("item.item_number", 0),
         "INVALID_ARGUMENT",
-        "FIELD_INVALID",
-        ("REQ-CO-008",),
+        "FIELD_MISSING",
+        ("REQ-CO-002", "REQ-CO-008"),
         ("goods_items[0].item_number",),
     ),
     "rvc-above-100": (
@@ -835,12 +835,11 @@ def test_request_id_invalid(
 ) -> None:
     """A missing or non-UUID request id is INVALID_ARGUMENT REQUEST_ID_INVALID."""
     co = minimal_certificate(context_for(suite_pki, target, XA, code_lists))
-    _submission, outcome = submit_certificate(
-        target, co, suite_pki.country(XA).authority, caller=XA, request_id=request_id or None
+    submission = signed_submission(
+        co.SerializeToString(), suite_pki.country(XA).authority, caller=XA
     )
-    if not request_id:
-        _submission.request.request_id = ""
-        outcome = target.submit(XA, _submission.request)
+    submission.request.request_id = request_id
+    outcome = target.submit(XA, submission.request)
     assert_refused(
         outcome, code="INVALID_ARGUMENT", reason="REQUEST_ID_INVALID", rule="REQ-IDEM-001"
     )
