@@ -21,6 +21,7 @@ import pytest
 
 from conformance.adapter_client import AdapterClient
 from conformance.client import Exchange, Target
+from conformance.errors import ExpectedFailuresError
 from conformance.expected import ExpectedFailure, ExpectedFailures, judge
 from conformance.pki import SuitePki
 from conformance.strategies import CodeLists
@@ -189,9 +190,19 @@ class EcoPlugin:
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Record the cases that will run (after every deselection, e.g. ``-k``)."""
+        items = session.items
         ids = [case_id(i.nodeid) for i in items]
         prop = [case_id(i.nodeid) for i in items if _is_property(i)]
-        self.expected_map = self.context.expected.resolve(ids, property_cases=prop)
+        try:
+            self.expected_map = self.context.expected.resolve(ids, property_cases=prop)
+        except ExpectedFailuresError as exc:
+            self.collection_error = exc.diagnostics()
+            session.shouldstop = self.collection_error
+            items[:] = []
+            return
         for item in items:
             cid = case_id(item.nodeid)
             self.results[cid] = CaseResult(

@@ -28,7 +28,7 @@ from conformance.adapter_client import AdapterClient
 from conformance.cli import _suite_version, collect_matrix
 from conformance.client import Target
 from conformance.embedded import EmbeddedNode, node_command
-from conformance.errors import ConformanceError, UsageError
+from conformance.errors import ConformanceError, ExpectedFailuresError, UsageError
 from conformance.expected import ExpectedFailures, load_expected_failures, render_expected_failures
 from conformance.pki import SuitePki, generate_pki, load_pki
 from conformance.plugin import PROFILES, EcoPlugin, SuiteContext
@@ -157,6 +157,8 @@ def run_suite(args: argparse.Namespace) -> int:
             raise
         if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
             notes.append(f"pytest stopped with exit code {int(code)}")
+        if plugin.collection_error:
+            raise ExpectedFailuresError(plugin.collection_error)
         results = list(plugin.ordered_results())
         version, _ = load_requirements()
         meta = RunMetadata(
