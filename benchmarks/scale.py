@@ -16,7 +16,8 @@ For each size N (default 10^3, 10^5, 10^6 stored documents):
    and request id are unique, their envelope is not re-signed per row) and
    the receipt and state blob of a real probe document.
 3. The node is restarted on the filled store and the client measures, each
-   with ``--ops`` calls, ``--concurrency`` at a time over two channels:
+   in ``--rounds`` rounds (the median counts) of ``--ops`` calls,
+   ``--concurrency`` at a time over two channels:
    ``GetDocument`` by request id and by certificate reference,
    ``GetCertificateStatus``, the duplicate check (resubmitting a stored
    request id with the same bytes returns the original receipt,
@@ -39,6 +40,7 @@ import hashlib
 import json
 import random
 import shutil
+import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -222,6 +224,7 @@ async def measure_reads(
     stored: int,
     ops: int,
     concurrency: int,
+    rounds: int,
 ) -> dict[str, dict[str, float]]:
     """Time retrieval, status, duplicate check and listing against a running node."""
     credentials = grpc.ssl_channel_credentials(
@@ -281,8 +284,6 @@ async def measure_reads(
     try:
         for ch in channels:
             await asyncio.wait_for(ch.channel_ready(), 30)
-        # Warm up connections and the node's caches a little.
-        await _timed("warm-up", 50, concurrency, get_by_id)
         out: dict[str, dict[str, float]] = {}
         for name, fn, n in (
             ("get by request id", get_by_id, ops),
@@ -291,7 +292,14 @@ async def measure_reads(
             ("duplicate check", duplicate, ops),
             ("list page of 100", listing, max(50, ops // 10)),
         ):
-            out[name] = await _timed(name, n, concurrency, fn)
+            # A short untimed warm-up per operation, then the median of
+            # ``rounds`` timed rounds (the machine is shared; one round is noisy).
+            await _timed(f"{name} warm-up", max(20, n // 10), concurrency, fn)
+            samples = [await _timed(name, n, concurrency, fn) for _ in range(rounds)]
+            out[name] = {
+                key: statistics.median(sample[key] for sample in samples)
+                for key in ("rate", "p50_ms", "p99_ms")
+            }
     finally:
         for ch in channels:
             await ch.close(None)
@@ -374,6 +382,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                         stored=size,
                         ops=args.ops,
                         concurrency=args.concurrency,
+                        rounds=args.rounds,
                     )
                 )
                 submit = run_loadgen(
@@ -428,6 +437,7 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000, 1_000_000])
     p.add_argument("--probe", type=int, default=200, help="real documents measured")
     p.add_argument("--ops", type=int, default=2000, help="calls per read measurement")
+    p.add_argument("--rounds", type=int, default=3, help="timed rounds; the median counts")
     p.add_argument("--concurrency", type=int, default=8, help="calls in flight")
     p.add_argument("--submissions", type=int, default=1000, help="new submissions per size")
     p.add_argument("--keep", type=Path, help="work folder to keep (default: temporary)")
