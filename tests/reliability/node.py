@@ -195,9 +195,9 @@ class NodeProcess:
                     sys.executable,
                     "-m",
                     "reference_node",
-                    "serve",
                     "--config",
                     str(self.config_path),
+                    "serve",
                 ],
                 cwd=self.workdir,
                 env=self._env(),
@@ -264,7 +264,7 @@ class NodeProcess:
     def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run ``python -m reference_node ARGS --config node.toml`` and return the result."""
         return subprocess.run(
-            [sys.executable, "-m", "reference_node", *args, "--config", str(self.config_path)],
+            [sys.executable, "-m", "reference_node", "--config", str(self.config_path), *args],
             cwd=self.workdir,
             env=self._env(),
             capture_output=True,
@@ -276,9 +276,14 @@ class NodeProcess:
     def channel(
         self, caller: CountryPki | None = None, *, client: Credential | None = None
     ) -> grpc.Channel:
-        """An mTLS channel to this node as ``caller`` (default: the node's own country)."""
+        """An mTLS channel to this node as ``caller`` (default: its first partner).
+
+        The node serves only callers whose TLS CA is configured for a partner
+        country (REQ-ACC-001), so its own client certificate is not accepted.
+        """
+        default = self.partners[0].pki if self.partners else self.pki
         return channel_for(
-            self.address, server_ca=self.pki, caller=caller or self.pki, client=client
+            self.address, server_ca=self.pki, caller=caller or default, client=client
         )
 
 

@@ -1,0 +1,150 @@
+"""The sender's outbox under SIGKILL (issue 7 item 1; docs/spec.md REQ-PUSH-004, REQ-PUSH-006).
+
+A sending XA node (driven through ``python -m reference_node adapter``) issues
+certificates for a real receiving XB node (``serve`` subprocess) and is killed
+with SIGKILL at random moments while it issues and delivers, then restarted.
+At the end every certificate the sender acknowledged as queued is delivered
+exactly once: it is DELIVERED in the outbox with a valid receipt, and the
+receiver holds it under the request id the sender assigned (a second copy under
+a new id would have been refused DUPLICATE_CONFLICT, REQ-IDEM-004, and shown as
+FAILED).
+
+CI runs 10 sender kills; ``ECO_RELIABILITY_LONG=1`` runs 200.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+
+import grpc
+
+from wco.eco.v1 import certificate_pb2, envelope_pb2, exchange_service_pb2
+from wco.eco.v1 import exchange_service_pb2_grpc as exchange_grpc
+
+from .adapter import Adapter, AdapterError
+from .conftest import Figures, NodeFactory, long_mode
+from .documents import check_receipt, make_certificate
+from .node import Partner, classify
+from .pki import CountryPki
+
+SENDER_KILLS = int(os.environ.get("ECO_RELIABILITY_SENDER_KILLS", "0")) or (
+    200 if long_mode() else 10
+)
+#: Certificates issued per round, before delivery starts.
+PER_ROUND = 4
+_DELIVERED = {
+    envelope_pb2.DELIVERY_STATUS_DELIVERED,
+    envelope_pb2.DELIVERY_STATUS_DELIVERED_WITH_WARNINGS,
+}
+
+
+def _issue_and_deliver(adapter: Adapter, queued: dict[str, str], count: int) -> None:
+    """Issue ``count`` certificates then deliver; stops silently when killed."""
+    try:
+        for _ in range(count):
+            co = make_certificate(exporter="XA", importer="XB")
+            doc = adapter.issue(co)
+            queued[doc.request_id] = doc.certificate.certificate_number
+        adapter.deliver(timeout_ms=20000)
+    except AdapterError:
+        return
+
+
+def test_outbox_delivers_exactly_once_across_sigkills(
+    node_factory: NodeFactory, xa: CountryPki, xb: CountryPki, figures: Figures
+) -> None:
+    """Every queued certificate reaches the receiver once, despite repeated SIGKILLs."""
+    receiver = node_factory(xb, partners=[Partner(pki=xa)])
+    receiver.start()
+    sender = node_factory(
+        xa,
+        partners=[Partner(pki=xb, address=receiver.address)],
+        delivery={"deadline_ms": 3000, "initial_backoff_ms": 20, "max_backoff_ms": 200},
+    )
+    queued: dict[str, str] = {}
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(SENDER_KILLS):
+        adapter = Adapter(node=sender)
+        worker = threading.Thread(
+            target=_issue_and_deliver, args=(adapter, queued, PER_ROUND), daemon=True
+        )
+        before = len(queued)
+        worker.start()
+        # Kill at a random moment once the node has acknowledged some work.
+        deadline = time.monotonic() + 60
+        while len(queued) == before and worker.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.6))
+        adapter.kill()
+        kills += 1
+        worker.join(timeout=30)
+        adapter.close()
+    # Recovery: a fresh process delivers whatever is still pending.
+    adapter = Adapter(node=sender)
+    try:
+        report = adapter.deliver(timeout_ms=30000)
+        for _ in range(100):
+            if all(e.status in _DELIVERED for e in report.entries):
+                break
+            # Entries in backoff become due within max_backoff_ms (200 ms).
+            time.sleep(0.25)
+            report = adapter.deliver(timeout_ms=30000)
+    finally:
+        adapter.close()
+    entries = {e.request_id: e for e in report.entries}
+    missing_from_outbox = sorted(set(queued) - set(entries))
+    not_delivered = {
+        rid: (e.status, e.last_error_reason)
+        for rid, e in entries.items()
+        if e.status not in _DELIVERED
+    }
+    lost: list[str] = []
+    wrong_id: list[str] = []
+    sequences: list[int] = []
+    with receiver.channel(xa) as ch:
+        stub = exchange_grpc.ExchangeServiceStub(ch)
+        for rid, entry in entries.items():
+            try:
+                doc = stub.GetDocument(
+                    exchange_service_pb2.GetDocumentRequest(request_id=rid), timeout=10
+                ).document
+            except grpc.RpcError as exc:
+                lost.append(f"{rid}: {classify(exc)}")
+                continue
+            body = check_receipt(
+                entry.receipt, receiver=xb, sender="XA", request_id=rid, envelope=doc.envelope
+            )
+            sequences.append(body.sequence)
+            number = queued.get(rid, doc.certificate.certificate_number)
+            by_number = stub.GetDocument(
+                exchange_service_pb2.GetDocumentRequest(
+                    certificate=certificate_pb2.CertificateReference(
+                        exporting_country="XA",
+                        issuing_authority_id="xa-customs",
+                        certificate_number=number,
+                    )
+                ),
+                timeout=10,
+            ).document
+            if by_number.request_id != rid:
+                wrong_id.append(rid)
+    figures.record(
+        "crash.sender",
+        kills_survived=kills,
+        certificates_queued=len(queued),
+        outbox_entries=len(entries),
+        delivered=len(entries) - len(not_delivered),
+        documents_lost=len(lost) + len(missing_from_outbox),
+        duplicates=len(wrong_id) + (len(sequences) - len(set(sequences))),
+    )
+    assert kills >= 1
+    assert queued, "no certificate was queued before the kills"
+    assert not missing_from_outbox, missing_from_outbox[:5]
+    assert not not_delivered, list(not_delivered.items())[:5]
+    assert not lost, lost[:5]
+    assert not wrong_id, wrong_id[:5]
+    assert len(sequences) == len(set(sequences))
