@@ -412,13 +412,22 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("ECO_NODE_LOG_LEVEL", "INFO"),
         help="logging level on standard error (default INFO; $ECO_NODE_LOG_LEVEL)",
     )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", default=argparse.SUPPRESS, help="node configuration TOML ($ECO_NODE_CONFIG)"
+    )
+    common.add_argument("--log-level", default=argparse.SUPPRESS, help="logging level")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_parser = sub.add_parser
+
+    def command(name: str, *, help: str) -> argparse.ArgumentParser:
+        return add_parser(name, parents=[common], help=help)
 
     def deliver_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument("--no-wait", action="store_true", help="only queue, do not wait")
         p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait (default 30)")
 
-    p = sub.add_parser("init", help="create PKI and a configuration for a country")
+    p = command("init", help="create PKI and a configuration for a country")
     p.add_argument("--country", required=True, help="country code, e.g. XA")
     p.add_argument("--dir", required=True, help="directory for PKI files and the config")
     p.add_argument(
@@ -430,42 +439,42 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing config")
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("serve", help="serve the node and deliver its outbox")
+    p = command("serve", help="serve the node and deliver its outbox")
     p.add_argument("--listen", help="override node.listen")
     p.add_argument("--port-file", help="override node.port_file")
     p.add_argument("--data-dir", help="override node.data_dir")
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("send", help="issue, sign, queue and deliver COs from protobuf JSON")
+    p = command("send", help="issue, sign, queue and deliver COs from protobuf JSON")
     p.add_argument("files", nargs="+", metavar="FILE.json")
     deliver_flags(p)
     p.set_defaults(func=cmd_send)
 
-    p = sub.add_parser("status", help="show counts and the outbox")
+    p = command("status", help="show counts and the outbox")
     p.set_defaults(func=cmd_status)
 
-    p = sub.add_parser("get", help="show a certificate (CC/authority/number) or verification id")
+    p = command("get", help="show a certificate (CC/authority/number) or verification id")
     p.add_argument("ref")
     p.set_defaults(func=cmd_get)
 
-    p = sub.add_parser("list", help="list stored documents")
+    p = command("list", help="list stored documents")
     p.add_argument("--limit", type=int, default=1000)
     p.set_defaults(func=cmd_list)
 
     for action, helptext in (("cancel", "cancel an issued CO"), ("revoke", "revoke an issued CO")):
-        p = sub.add_parser(action, help=helptext)
+        p = command(action, help=helptext)
         p.add_argument("ref", metavar="REF")
         p.add_argument("--reason", required=True)
         deliver_flags(p)
         p.set_defaults(func=lambda a, action=action: _issue_and_deliver(a, action))
 
-    p = sub.add_parser("replace", help="issue a replacement CO with a new number")
+    p = command("replace", help="issue a replacement CO with a new number")
     p.add_argument("ref", metavar="REF")
     p.add_argument("file", metavar="FILE.json")
     deliver_flags(p)
     p.set_defaults(func=lambda a: _issue_and_deliver(a, "replace"))
 
-    p = sub.add_parser("outcome", help="record an import outcome on a received CO")
+    p = command("outcome", help="record an import outcome on a received CO")
     p.add_argument("ref", metavar="REF")
     p.add_argument("--state", required=True, help="ACCEPTED, REJECTED, PARTIALLY_USED, ...")
     p.add_argument("--reason-code")
@@ -475,7 +484,7 @@ def _parser() -> argparse.ArgumentParser:
     deliver_flags(p)
     p.set_defaults(func=lambda a: _issue_and_deliver(a, "outcome"))
 
-    p = sub.add_parser("verify-request", help="request verification of a received CO")
+    p = command("verify-request", help="request verification of a received CO")
     p.add_argument("ref", metavar="REF")
     p.add_argument("--reason", action="append", help="ORIGIN_DOUBT, RANDOM, ... (repeatable)")
     p.add_argument("--question", action="append")
@@ -483,7 +492,7 @@ def _parser() -> argparse.ArgumentParser:
     deliver_flags(p)
     p.set_defaults(func=lambda a: _issue_and_deliver(a, "verify-request"))
 
-    p = sub.add_parser("verify-respond", help="answer a received verification request")
+    p = command("verify-respond", help="answer a received verification request")
     p.add_argument("verification_id", metavar="VERIFICATION_ID")
     p.add_argument("--outcome", required=True, help="CONFIRMED, NOT_CONFIRMED, ...")
     p.add_argument("--findings")
@@ -491,15 +500,19 @@ def _parser() -> argparse.ArgumentParser:
     deliver_flags(p)
     p.set_defaults(func=lambda a: _issue_and_deliver(a, "verify-respond"))
 
-    p = sub.add_parser("trust", help="export or import signed issuer directories")
+    p = command("trust", help="export or import signed issuer directories")
     tsub = p.add_subparsers(dest="trust_command", required=True, metavar="ACTION")
-    e = tsub.add_parser("export", help="write this node's signed directory to FILE")
+    e = tsub.add_parser(
+        "export", parents=[common], help="write this node's signed directory to FILE"
+    )
     e.add_argument("file", metavar="FILE")
-    i = tsub.add_parser("import", help="verify and load a partner's signed directory")
+    i = tsub.add_parser(
+        "import", parents=[common], help="verify and load a partner's signed directory"
+    )
     i.add_argument("file", metavar="FILE")
     p.set_defaults(func=cmd_trust)
 
-    p = sub.add_parser("adapter", help="run the node and the conformance adapter protocol")
+    p = command("adapter", help="run the node and the conformance adapter protocol")
     p.add_argument(
         "--listen",
         dest="adapter_listen",

@@ -176,8 +176,10 @@ class OutboxWorker:
             attempted = await asyncio.wait_for(
                 self.deliver_due(), timeout=max(0.01, deadline - loop.time())
             )
-            if attempted == 0:
+            if attempted == 0 and not self._in_flight:
                 return True
+            if attempted == 0:
+                await asyncio.sleep(0.02)  # an attempt of the background loop is under way
             if loop.time() >= deadline:
                 return False
 
