@@ -155,11 +155,25 @@ class OutboxWorker:
         due = [e for e in due if e.outbox_id not in self._in_flight]
         if not due:
             return 0
+        # Claimed before any await, so a concurrent pass cannot pick the same entries.
+        self._in_flight.update(e.outbox_id for e in due)
         semaphore = asyncio.Semaphore(self._concurrency)
 
         async def one(entry: OutboxRecord) -> None:
-            async with semaphore:
-                await self.attempt(entry)
+            try:
+                async with semaphore:
+                    current = await self._store.read_async(
+                        self._store.outbox_by_request, entry.request_id
+                    )
+                    if (
+                        current is None
+                        or current.status != PENDING
+                        or current.next_attempt_time > self._clock()
+                    ):
+                        return  # settled or rescheduled since it was read
+                    await self.attempt(current)
+            finally:
+                self._in_flight.discard(entry.outbox_id)
 
         await asyncio.gather(*(one(e) for e in due))
         return len(due)
