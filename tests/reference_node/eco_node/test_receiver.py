@@ -380,3 +380,34 @@ def test_pull_paging_resume_watch_and_bad_token(env: dict) -> None:  # type: ign
     assert next(stream).document.request_id == newest.request_id
     stream.cancel()
     assert CertificateRef.from_key(newest.certificate.key) == newest.certificate
+
+
+def test_stream_answers_each_request_in_order(env: dict) -> None:  # type: ignore[type-arg]
+    stub, signer = env["xa"], env["signer"]
+    good = [signed(signer, make_co("XA", "XB")) for _ in range(3)]
+    requests = [
+        ex.SubmitDocumentStreamRequest(request_id=str(uuid.uuid4()), envelope=good[0]),
+        ex.SubmitDocumentStreamRequest(request_id="bad-id", envelope=good[1]),
+        ex.SubmitDocumentStreamRequest(request_id=str(uuid.uuid4()), envelope=good[2]),
+    ]
+    responses = list(stub.SubmitDocumentStream(iter(requests), timeout=30))
+    assert [r.request_id for r in responses] == [r.request_id for r in requests]
+    assert [r.WhichOneof("result") for r in responses] == ["receipt", "error", "receipt"]
+    assert responses[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    from reference_node.server.status import reason_of_status
+
+    assert reason_of_status(responses[1].error) == "REQUEST_ID_INVALID"
+
+
+def test_unparsable_request_is_payload_malformed_not_internal(env: dict) -> None:  # type: ignore[type-arg]
+    ch = env["xa_channel"]
+    raw = ch.unary_unary(
+        "/wco.eco.v1.ExchangeService/SubmitDocument",
+        request_serializer=lambda b: b,
+        response_deserializer=lambda b: b,
+    )
+    before = _feed_all(env)
+    with pytest.raises(grpc.RpcError) as info:
+        raw(b"\x0a\xff\xff\xff", timeout=10)  # truncated length-delimited field
+    assert _reason(info.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "PAYLOAD_MALFORMED")
+    assert _feed_all(env) == before
