@@ -45,6 +45,7 @@ from conformance.offline import (
     RECEIPT_TYPE,
     EnvelopeRejectedError,
     VerifiedEnvelope,
+    parse_strict,
     recipient_country,
     verify_envelope,
 )
@@ -142,7 +143,9 @@ class Arrival:
         document: the parsed payload when it verified, else None.
         duplicate: True when this was a retry of an already stored request id.
         stream: True when it came through SubmitDocumentStream.
-        time: when it arrived.
+        time: when the answer was sent (wall clock).
+        started: monotonic time the request reached the partner.
+        finished: monotonic time the answer was sent.
     """
 
     index: int
@@ -158,6 +161,8 @@ class Arrival:
     duplicate: bool
     stream: bool
     time: dt.datetime
+    started: float = 0.0
+    finished: float = 0.0
 
 
 @dataclass
@@ -266,6 +271,7 @@ class PartnerNode:
         self._stored: dict[tuple[str, str], _Stored] = {}
         self._certificates: dict[tuple[str, str, str], _Stored] = {}
         self._plans: dict[str, deque[PartnerAction]] = {}
+        self._certificate_plans: dict[tuple[str, str], deque[PartnerAction]] = {}
         self._next: deque[PartnerAction] = deque()
         self._default = PartnerAction.accept()
         self._sequence = 0
@@ -354,6 +360,23 @@ class PartnerNode:
         with self._lock:
             self._plans.setdefault(request_id.lower(), deque()).extend(actions)
 
+    def plan_certificate(
+        self,
+        certificate_number: str,
+        *actions: PartnerAction,
+        payload_type: str = CERTIFICATE_TYPE,
+    ) -> None:
+        """Scripts the next arrivals of documents about ``certificate_number``.
+
+        Use this before the node issues the document: a node may deliver in the background
+        as soon as it has queued it, before the suite learns its request id. It matches
+        envelopes of ``payload_type`` whose CO (or referenced certificate) has that number.
+        """
+        with self._lock:
+            self._certificate_plans.setdefault((payload_type, certificate_number), deque()).extend(
+                actions
+            )
+
     def plan_next(self, *actions: PartnerAction) -> None:
         """Scripts the next arrivals of any request id without its own plan, in order."""
         with self._lock:
@@ -368,6 +391,7 @@ class PartnerNode:
         """Clears plans and restores the default; keeps arrivals and stored documents."""
         with self._lock:
             self._plans.clear()
+            self._certificate_plans.clear()
             self._next.clear()
             self._default = PartnerAction.accept()
 
@@ -412,10 +436,17 @@ class PartnerNode:
 
     # -- processing ----------------------------------------------------------------------
 
-    def _take_action(self, request_id: str) -> PartnerAction:
+    def _take_action(self, request_id: str, envelope: envelope_pb2.Envelope) -> PartnerAction:
         plan = self._plans.get(request_id.lower())
         if plan:
             return plan.popleft()
+        if self._certificate_plans:
+            number = _certificate_number(envelope)
+            by_number = self._certificate_plans.get((envelope.payload_type, number))
+            if by_number:
+                self._plans[request_id.lower()] = by_number
+                del self._certificate_plans[(envelope.payload_type, number)]
+                return by_number.popleft()
         if self._next:
             return self._next.popleft()
         return self._default
@@ -429,6 +460,7 @@ class PartnerNode:
         stream: bool,
     ) -> envelope_pb2.Envelope:
         """Processes one submission; returns the receipt or raises :class:`_RejectedError`."""
+        started = time.monotonic()
         envelope_bytes = envelope.SerializeToString()
         problems: list[str] = []
         caller = ""
@@ -436,7 +468,7 @@ class PartnerNode:
         duplicate = False
         reason = ""
         with self._lock:
-            action = self._take_action(request_id)
+            action = self._take_action(request_id, envelope)
         if action.kind == "delay":
             # Stall before looking at the request: a retry that arrives meanwhile is
             # processed first, and this one then finds it stored (idempotent answer).
@@ -483,6 +515,8 @@ class PartnerNode:
                         duplicate=duplicate,
                         stream=stream,
                         time=self._clock(),
+                        started=started,
+                        finished=time.monotonic(),
                     )
                 )
                 self._lock.notify_all()
@@ -702,6 +736,20 @@ class PartnerNode:
                     )
                 ] = stored
             return signed
+
+
+def _certificate_number(envelope: envelope_pb2.Envelope) -> str:
+    """The certificate number a document is about, or "" when it does not parse."""
+    try:
+        document = parse_strict(envelope.payload_type, envelope.payload)
+    except EnvelopeRejectedError:
+        return ""
+    if isinstance(document, certificate_pb2.CertificateOfOrigin):
+        return document.certificate_number
+    reference = getattr(document, "certificate", None)
+    if isinstance(reference, certificate_pb2.CertificateReference):
+        return reference.certificate_number
+    return ""
 
 
 def _corrupt(receipt: envelope_pb2.Envelope) -> envelope_pb2.Envelope:

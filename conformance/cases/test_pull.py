@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.profile("pull")]
 
 _CLOSED_PORT = "127.0.0.1:9"
 _FEED_SIZE = 6
+_DEFAULT_PAGE_SIZE = 50  # REQ-PULL-001: page_size 0 means the default, 50
 
 
 class Feed:
@@ -73,7 +74,8 @@ class Feed:
         resume = token
         for _ in range(10_000):
             response = self.page(token, page_size)
-            assert len(response.documents) <= page_size, "page larger than page_size"
+            limit = page_size or _DEFAULT_PAGE_SIZE
+            assert len(response.documents) <= limit, "page larger than page_size"
             assert response.resume_token, "resume_token must always be set (REQ-PULL-003)"
             for document in response.documents:
                 assert document.recipient_country == "XA", "XA was given another country's document"
@@ -247,14 +249,16 @@ class _Watch:
 def test_watch_sends_stored_then_new_documents(feed: Feed, baseline: tuple[str, list[str]]) -> None:
     """WatchDocuments from a cursor: stored documents first, then each new one; cursors resume."""
     token, issued = baseline
+    stored, _, _ = feed.drain(token, 100)
+    assert stored[: len(issued)] == issued
     watch = _Watch(feed.target, token)
     try:
-        first = watch.take(len(issued))
-        assert [r.document.request_id.lower() for r in first] == issued
+        first = watch.take(len(stored))
+        assert [r.document.request_id.lower() for r in first] == stored
         assert all(r.cursor for r in first)
         later = feed.issue()
         ids = [r.document.request_id.lower() for r in watch.take(1)]
-        assert ids == [later]
+        assert ids == [later], "a document stored during the watch was not sent once committed"
     finally:
         watch.close()
     resumed = _Watch(feed.target, first[1].cursor)

@@ -159,8 +159,10 @@ def test_retries_after_unavailable_reuse_id_and_bytes(
 ) -> None:
     """UNAVAILABLE is retried with the same request id and bytes; one document is stored."""
     co = _simple_certificate(co_context)
+    sender.partner.plan_certificate(
+        co.certificate_number, *[PartnerAction.unavailable()] * failures
+    )
     queued = sender.issue(co)
-    sender.partner.plan(queued.request_id, *[PartnerAction.unavailable()] * failures)
     receipt = _settle(sender, queued.request_id)
     arrivals = sender.partner.arrivals(queued.request_id)
     assert len(arrivals) == failures + 1, f"{len(arrivals)} attempts for {failures} refusals"
@@ -179,13 +181,20 @@ def test_retry_after_deadline_gets_the_original_receipt(
     """A partner that stalls past the deadline stored the document; the retry is idempotent."""
     sender.configure(deadline_ms=400)
     try:
-        queued = sender.issue(_simple_certificate(co_context))
-        sender.partner.plan(queued.request_id, PartnerAction.delay(1.5))
+        co = _simple_certificate(co_context)
+        sender.partner.plan_certificate(co.certificate_number, PartnerAction.delay(1.5))
+        queued = sender.issue(co)
         receipt = _settle(sender, queued.request_id)
     finally:
         sender.configure()
+    # The stalled attempt is recorded when its handler wakes, possibly after the retry.
+    rid = queued.request_id.lower()
+    sender.partner.wait_for(
+        lambda seen: sum(a.request_id.lower() == rid for a in seen) >= 2, timeout=10
+    )
     arrivals = sender.partner.arrivals(queued.request_id)
     assert len(arrivals) >= 2, "the node did not retry after DEADLINE_EXCEEDED"
+    assert "delay" in {a.action for a in arrivals}
     assert {a.envelope_bytes for a in arrivals} == {arrivals[0].envelope_bytes}
     assert any(a.duplicate for a in arrivals[1:])
     assert sender.partner.stored_request_ids().count(queued.request_id) == 1
@@ -205,8 +214,9 @@ def test_permanent_refusal_stops_and_reports_failed(
     sender: SenderHarness, co_context: CoContext, code: grpc.StatusCode, reason: str
 ) -> None:
     """A refusal other than the retryable ones is not retried; the outbox says FAILED."""
-    queued = sender.issue(_simple_certificate(co_context))
-    sender.partner.plan(queued.request_id, PartnerAction.refuse(code, reason))
+    co = _simple_certificate(co_context)
+    sender.partner.plan_certificate(co.certificate_number, PartnerAction.refuse(code, reason))
+    queued = sender.issue(co)
     entries = sender.deliver_until_settled([queued.request_id])
     sender.deliver(timeout_ms=500)
     entry = sender.outbox()[queued.request_id.lower()]
@@ -215,14 +225,19 @@ def test_permanent_refusal_stops_and_reports_failed(
         f"outbox status {envelope_pb2.DeliveryStatus.Name(entry.status)} after {reason}"
     )
     assert entry.last_error_reason == reason
-    assert len(sender.partner.arrivals(queued.request_id)) == 1, "a permanent refusal was retried"
+    arrivals = sender.partner.arrivals(queued.request_id)
+    refusals = [a for a in arrivals if a.action == "refuse"]
+    assert refusals, "the scripted refusal was never sent"
+    after = [a for a in arrivals if a.started > refusals[0].finished]
+    assert after == [], f"a permanent refusal was retried {len(after)} time(s)"
 
 
 @pytest.mark.requirement("REQ-PUSH-004", "REQ-PUSH-003")
 def test_badly_signed_receipt_is_not_delivery(sender: SenderHarness, co_context: CoContext) -> None:
     """A receipt that does not verify leaves the document pending; a good one delivers it."""
-    queued = sender.issue(_simple_certificate(co_context))
-    sender.partner.plan(queued.request_id, PartnerAction.bad_receipt())
+    co = _simple_certificate(co_context)
+    sender.partner.plan_certificate(co.certificate_number, PartnerAction.bad_receipt())
+    queued = sender.issue(co)
     receipt = _settle(sender, queued.request_id)
     arrivals = sender.partner.arrivals(queued.request_id)
     assert len(arrivals) >= 2, "the node took a badly signed receipt as delivery"
