@@ -983,6 +983,16 @@ class SenderHarness:
             )
         )
 
+    def record_import_outcome(
+        self, outcome: lifecycle_pb2.ImportOutcome
+    ) -> adapter_pb2.QueuedDocument:
+        """``RecordImportOutcomeCommand``."""
+        return self._queued(
+            adapter_pb2.ExecuteRequest(
+                record_import_outcome=adapter_pb2.RecordImportOutcomeCommand(outcome=outcome)
+            )
+        )
+
     def request_verification(
         self, request: verification_pb2.VerificationRequest
     ) -> adapter_pb2.QueuedDocument:

@@ -11,6 +11,7 @@ node's outbox report, and the node's own GetDocument.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterator
 
 import grpc
@@ -21,7 +22,8 @@ from hypothesis import strategies as st
 
 from conformance import offline
 from conformance.adapter_client import AdapterClient
-from conformance.client import Target
+from conformance.client import Outcome, Target
+from conformance.envelopes import sign_envelope
 from conformance.partner import (
     Arrival,
     PartnerAction,
@@ -332,3 +334,154 @@ def test_unreachable_partner_keeps_the_document_pending(
     receipt = _settle(sender, queued.request_id)
     _single_good_arrival(sender, queued.request_id)
     _check_outbox_receipt(sender, queued.request_id, receipt)
+
+
+def _outcome(
+    reference: certificate_pb2.CertificateReference,
+    importing_country: str,
+    state: lifecycle_pb2.ImportState,
+    *,
+    used: str = "",
+    declaration: str = "",
+) -> lifecycle_pb2.ImportOutcome:
+    outcome = lifecycle_pb2.ImportOutcome(
+        certificate=reference, importing_country=importing_country, new_state=state
+    )
+    if used:
+        outcome.usages.append(lifecycle_pb2.ItemUsage(item_number=1, quantity={"value": used}))
+        outcome.import_declaration_number = declaration
+    outcome.effective_time.FromDatetime(dt.datetime.now(dt.UTC))
+    return outcome
+
+
+def _submit_outcome(
+    target: Target, suite_pki: SuitePki, outcome: lifecycle_pb2.ImportOutcome
+) -> tuple[str, Outcome[exchange_service_pb2.SubmitDocumentResponse]]:
+    request_id = str(uuid.uuid4())
+    envelope = sign_envelope(
+        offline.IMPORT_OUTCOME_TYPE,
+        outcome.SerializeToString(),
+        [suite_pki.country("XA").authority],
+    )
+    return request_id, target.submit(
+        "XA", exchange_service_pb2.SubmitDocumentRequest(request_id=request_id, envelope=envelope)
+    )
+
+
+def _import_state(
+    target: Target, reference: certificate_pb2.CertificateReference
+) -> lifecycle_pb2.CertificateStatus:
+    status = target.get_status(
+        "XA", exchange_service_pb2.GetCertificateStatusRequest(certificate=reference)
+    )
+    assert status.response is not None, f"GetCertificateStatus as XA: {status.summary()}"
+    return status.response.status
+
+
+@pytest.mark.profile("lifecycle")
+@pytest.mark.requirement("REQ-LC-010", "REQ-LC-005", "REQ-LC-006", "REQ-PUSH-002")
+def test_exporting_node_applies_import_outcomes(
+    sender: SenderHarness, co_context: CoContext, target: Target, suite_pki: SuitePki
+) -> None:
+    """XA's outcomes on a CO the node issued change the node's view by the same rules."""
+    co = _delivered_certificate(sender, co_context)
+    reference = reference_of(co)
+    assert _import_state(target, reference).import_state == lifecycle_pb2.IMPORT_STATE_RECEIVED
+    steps: list[tuple[lifecycle_pb2.ImportOutcome, str, lifecycle_pb2.ImportState]] = [
+        (
+            _outcome(reference, "XA", lifecycle_pb2.IMPORT_STATE_ACCEPTED),
+            "",
+            lifecycle_pb2.IMPORT_STATE_ACCEPTED,
+        ),
+        (
+            _outcome(
+                reference,
+                "XA",
+                lifecycle_pb2.IMPORT_STATE_PARTIALLY_USED,
+                used="40",
+                declaration="D-1",
+            ),
+            "",
+            lifecycle_pb2.IMPORT_STATE_PARTIALLY_USED,
+        ),
+        (
+            _outcome(
+                reference, "XA", lifecycle_pb2.IMPORT_STATE_FULLY_USED, used="70", declaration="D-2"
+            ),
+            "FIELD_INVALID",
+            lifecycle_pb2.IMPORT_STATE_PARTIALLY_USED,
+        ),
+        (
+            _outcome(
+                reference, "XA", lifecycle_pb2.IMPORT_STATE_FULLY_USED, used="60", declaration="D-3"
+            ),
+            "",
+            lifecycle_pb2.IMPORT_STATE_FULLY_USED,
+        ),
+        (
+            _outcome(
+                reference,
+                "XA",
+                lifecycle_pb2.IMPORT_STATE_PARTIALLY_USED,
+                used="1",
+                declaration="D-4",
+            ),
+            "ILLEGAL_TRANSITION",
+            lifecycle_pb2.IMPORT_STATE_FULLY_USED,
+        ),
+    ]
+    for outcome, reason, state in steps:
+        request_id, answer = _submit_outcome(target, suite_pki, outcome)
+        name = lifecycle_pb2.ImportState.Name(outcome.new_state)
+        if reason:
+            assert answer.refusal is not None, f"{name} accepted; expected {reason}"
+            assert answer.refusal.reason == reason, answer.refusal.summary()
+            missing = target.get_document(
+                "XA", exchange_service_pb2.GetDocumentRequest(request_id=request_id)
+            )
+            assert missing.refusal is not None, "a refused outcome became readable"
+        else:
+            assert answer.ok, f"{name} refused: {answer.summary()}"
+        assert _import_state(target, reference).import_state == state
+    used = {
+        u.item_number: u.quantity.value for u in _import_state(target, reference).used_quantities
+    }
+    assert set(used) == {1}
+    assert float(used[1]) == 100.0
+
+
+@pytest.mark.profile("lifecycle")
+@pytest.mark.requirement("REQ-LC-005", "REQ-AUTH-001", "REQ-PUSH-004")
+def test_node_sends_its_import_outcome(
+    sender: SenderHarness, target: Target, suite_pki: SuitePki
+) -> None:
+    """As importer, the node's outcome on XA's CO reaches XA signed by the node's country."""
+    xa = suite_pki.country("XA")
+    co = simple_certificate(
+        number=unique_number("O"),
+        exporting_country="XA",
+        importing_country=target.node_country,
+        authority_id=xa.authority_id,
+        today=dt.datetime.now(dt.UTC).date(),
+    )
+    envelope = sign_envelope(offline.CERTIFICATE_TYPE, co.SerializeToString(), [xa.authority])
+    pushed = target.submit(
+        "XA",
+        exchange_service_pb2.SubmitDocumentRequest(request_id=str(uuid.uuid4()), envelope=envelope),
+    )
+    assert pushed.ok, f"the node refused a valid CO from XA: {pushed.summary()}"
+    queued = sender.record_import_outcome(
+        _outcome(reference_of(co), "", lifecycle_pb2.IMPORT_STATE_ACCEPTED)
+    )
+    assert queued.recipient_country == "XA"
+    _settle(sender, queued.request_id)
+    arrival = _single_good_arrival(sender, queued.request_id)
+    assert arrival.payload_type == offline.IMPORT_OUTCOME_TYPE
+    document = arrival.document
+    assert isinstance(document, lifecycle_pb2.ImportOutcome)
+    assert document.certificate == reference_of(co)
+    assert document.importing_country == target.node_country
+    assert document.new_state == lifecycle_pb2.IMPORT_STATE_ACCEPTED
+    assert _import_state(target, reference_of(co)).import_state == (
+        lifecycle_pb2.IMPORT_STATE_ACCEPTED
+    )
