@@ -32,8 +32,8 @@ from wco.eco.v1 import (
     trust_service_pb2,
 )
 
-from .conftest import Figures, long_mode
-from .documents import CERTIFICATE, sign, signed_certificate
+from .conftest import Figures, NodeFactory, long_mode
+from .documents import CERTIFICATE, make_directory, sign, signed_certificate
 from .node import NodeProcess, Partner, classify, health_ok
 from .pki import CountryPki
 
@@ -206,7 +206,7 @@ def _call(ch: grpc.Channel, method: Method, request: bytes) -> grpc.StatusCode:
             ch.unary_unary(method.path, None, None)(request, timeout=15)
         elif method.shape == "server-stream":
             # Watching blocks for new documents; a short deadline ends a valid watch.
-            for _ in ch.unary_stream(method.path, None, None)(request, timeout=0.5):
+            for _ in ch.unary_stream(method.path, None, None)(request, timeout=0.25):
                 pass
         else:
             for _ in ch.stream_stream(method.path, None, None)(iter([request]), timeout=15):
@@ -360,5 +360,35 @@ def test_signature_verifier_raises_only_protocol_errors(xa: CountryPki, figures:
             return
         with contextlib.suppress(EcoError):
             verify_signature(sig, payload_type=env.payload_type, payload=env.payload)
+
+    run()
+
+
+def test_directory_import_rejects_mutated_files_cleanly(
+    node_factory: NodeFactory, xa: CountryPki, xb: CountryPki, figures: Figures
+) -> None:
+    """``eco-node trust import`` on mutated directory envelopes: one clear error, no crash.
+
+    The CLI parses the file as a signed envelope and verifies it (REQ-DIR-002);
+    a mutated file must be refused with a non-zero exit and a one-line message,
+    never a traceback, and must not replace the loaded directory.
+    """
+    node = node_factory(xb, partners=[Partner(pki=xa)])
+    seed = make_directory(xa, version=1, signers=[xa.authority]).SerializeToString()
+    path = node.workdir / "fuzzed-directory.bin"
+
+    @settings(_SETTINGS, max_examples=40 if long_mode() else 6)
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        raw = data.draw(st.one_of(mutated(seed), st.binary(max_size=256)))
+        path.write_bytes(raw)
+        result = node.cli("trust", "import", str(path))
+        figures.add("fuzz", "directory_import_inputs")
+        assert "Traceback" not in result.stderr, result.stderr
+        if result.returncode != 0:
+            assert result.stderr.strip(), "refusal without a message"
+            assert not (node.workdir / "data" / "directories" / "XA.pb").exists() or (
+                (node.workdir / "data" / "directories" / "XA.pb").read_bytes() != raw
+            )
 
     run()

@@ -148,3 +148,24 @@ def test_outbox_delivers_exactly_once_across_sigkills(
     assert not lost, lost[:5]
     assert not wrong_id, wrong_id[:5]
     assert len(sequences) == len(set(sequences))
+
+
+def test_adapter_exits_cleanly_on_shutdown(
+    node_factory: NodeFactory, xa: CountryPki, xb: CountryPki
+) -> None:
+    """ShutdownCommand and closing stdin end the adapter with status 0, not an abort.
+
+    adapter.proto: "The adapter exits when its standard input closes or on
+    ShutdownCommand". A node process that aborts on the way out (SIGABRT) may
+    leave its store and its operator's tooling in doubt.
+    """
+    sender = node_factory(xa, partners=[Partner(pki=xb, address="127.0.0.1:9")])
+    adapter = Adapter(node=sender)
+    adapter.outbox()
+    adapter.close()
+    assert adapter.process.returncode == 0, adapter.log_tail()
+    adapter = Adapter(node=sender)
+    adapter.outbox()
+    assert adapter.process.stdin is not None
+    adapter.process.stdin.close()
+    assert adapter.process.wait(timeout=30) == 0, adapter.log_tail()
