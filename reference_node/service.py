@@ -229,6 +229,7 @@ class Node:
         self.directory_version = directory_version
         self.codelists = codelists
         self.clock = clock
+        self._directory_stamps: dict[str, int] = {}
         self._cpu = concurrent.futures.ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="eco-verify"
         )
@@ -262,13 +263,9 @@ class Node:
         for partner in config.partners:
             if partner.directory is not None:
                 trust = cls._load_directory(trust, partner.directory, partner.country, now)
-        stored_dirs = config.node.data_dir / "directories"
-        if stored_dirs.is_dir():
-            for path in sorted(stored_dirs.glob("*.pb")):
-                trust = cls._load_directory(trust, path, path.stem, now)
         directory, version = cls._own_directory(config, authority, node_signer, anchors[own])
         store = SqliteStore.open(config.node.database)
-        return cls(
+        node = cls(
             config=config,
             store=store,
             authority=authority,
@@ -280,6 +277,41 @@ class Node:
             codelists=default_codelists(),
             clock=clock,
         )
+        node.refresh_directories()
+        return node
+
+    def refresh_directories(self) -> bool:
+        """Load directories imported into ``data_dir/directories`` since the last call.
+
+        A serving node calls this periodically, so ``eco-node trust import`` takes
+        effect without a restart (section 6). Versions not newer than the loaded
+        one are ignored (REQ-DIR-003); an invalid file is logged and skipped.
+
+        Returns:
+            True when the trust store changed.
+        """
+        folder = self.config.node.data_dir / "directories"
+        if not folder.is_dir():
+            return False
+        changed = False
+        for path in sorted(folder.glob("*.pb")):
+            try:
+                stamp = path.stat().st_mtime_ns
+            except OSError:
+                continue
+            if self._directory_stamps.get(path.name) == stamp:
+                continue
+            self._directory_stamps[path.name] = stamp
+            try:
+                trust = self._load_directory(self._trust, path, path.stem, self.clock())
+            except ConfigError as exc:
+                logger.warning("ignoring %s", exc.diagnostics())
+                continue
+            if trust is not self._trust:
+                self._trust = trust
+                changed = True
+                logger.info("loaded issuer directory %s", path.name)
+        return changed
 
     @staticmethod
     def _load_directory(

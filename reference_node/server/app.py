@@ -252,12 +252,16 @@ class NodeRuntime:
         return port
 
     async def _watch_external_commits(self) -> None:
-        """Wake watchers for documents committed by other processes (the CLI)."""
+        """Pick up what other processes (the CLI) committed: documents and directories."""
         interval = self.node.config.delivery.poll_interval_ms / 1000.0
         store = self.node.store
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=interval)
+            try:
+                await asyncio.to_thread(self.node.refresh_directories)
+            except Exception:
+                logger.exception("directory refresh failed")
             try:
                 last = await store.read_async(store.last_sequence)
             except Exception:
