@@ -9,6 +9,7 @@ memory (RSS, psutil) stays bounded while this happens.
 
 from __future__ import annotations
 
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -201,7 +202,7 @@ def test_oversized_batch_is_refused(
 def test_many_slow_clients_do_not_starve_others(
     xb_node: NodeProcess, xa: CountryPki, figures: Figures
 ) -> None:
-    """60 held-open streams: others are served, memory stays bounded (REQ-LIM-001)."""
+    """60 held-open streams and 100 stalled handshakes: others are served, memory bounded."""
     rss_before = xb_node.rss()
     release = threading.Event()
     channels: list[grpc.Channel] = []
@@ -214,7 +215,14 @@ def test_many_slow_clients_do_not_starve_others(
         )
         release.wait(60)  # hold the stream open without sending more
 
+    idle: list[socket.socket] = []
     try:
+        # 100 TCP connections that never finish (or never start) the TLS handshake.
+        for i in range(100):
+            sock = socket.create_connection(("127.0.0.1", xb_node.port), timeout=10)
+            if i % 2:
+                sock.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # partial hello
+            idle.append(sock)
         for _ in range(30):
             ch = xb_node.channel(xa)
             channels.append(ch)
@@ -235,6 +243,8 @@ def test_many_slow_clients_do_not_starve_others(
             assert health_ok(ch)
     finally:
         release.set()
+        for sock in idle:
+            sock.close()
         for call in calls:
             call.cancel()
         for ch in channels:
@@ -243,6 +253,7 @@ def test_many_slow_clients_do_not_starve_others(
     figures.record(
         "limits",
         slow_streams_held=len(calls),
+        idle_tls_connections_held=len(idle),
         rss_with_slow_streams_mib=round(rss_held / MIB, 1),
     )
     assert rss_held - rss_before < RSS_BOUND
