@@ -291,4 +291,11 @@ def run_adapter(config: NodeConfig, *, listen: str | None) -> int:
     finally:
         node.close()
         frames.close()
+    if not listen:
+        # The stdin reader thread may still block in read(); interpreter shutdown
+        # would then abort on the stdin buffer lock. Everything is stored and
+        # closed at this point, so leave without running finalizers.
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
