@@ -173,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _pki_init(args: argparse.Namespace) -> int:
+    from conformance.issuer_directory import (  # noqa: PLC0415 - imported when the command runs
+        DIRECTORY_COUNTRY,
+        write_directory,
+    )
     from conformance.pki import generate_pki  # noqa: PLC0415 - imported when the command runs
 
     directory = Path(args.dir)
@@ -182,6 +186,7 @@ def _pki_init(args: argparse.Namespace) -> int:
     if (directory / "manifest.json").exists() and not args.force:
         raise PkiError(f"{directory} already holds a suite PKI (use --force to overwrite)")
     pki = generate_pki(now=dt.datetime.now(dt.UTC), node_country=cc).write(directory)
+    issuer_directory = write_directory(pki)
     d = directory.resolve()
     print(f"Suite PKI written to {d}\n")
     print(f"Configure the node under test (country {cc}) to:")
@@ -189,6 +194,10 @@ def _pki_init(args: argparse.Namespace) -> int:
         print(f"  - accept partner {partner}:")
         print(f"      TLS client CA:          {d / partner / 'tls-ca.pem'}")
         print(f"      document trust anchors: {d / partner / 'anchors.pem'}")
+        if partner == DIRECTORY_COUNTRY:
+            print(f"      signed issuer directory: {issuer_directory.resolve()}")
+            print("        (load it, e.g. eco-node trust import; the revocation and")
+            print("        authorisation cases of profile core depend on it)")
     print(f"  - serve TLS with          {d / cc / 'node-server.pem'} / node-server.key")
     print("    (or your own certificate; then pass its CA with --tls-ca)")
     print(f"  - sign receipts with      {d / cc / 'node-signer.pem'} / node-signer.key")

@@ -8,8 +8,11 @@ following the certificate profiles of docs/adr/0001-architecture.md. For the
 suite-side partner country (``XA``) it also generates negative variants: an
 expired signer, a not-yet-valid signer, a signer with the wrong key usage, a
 signer under a root the node does not trust, a signer whose URI names another
-country, a CA-flagged leaf, a signer revoked in XA's issuer directory, an
-Ed25519 signer, and TLS client certificates from an unknown CA or expired.
+country, a CA-flagged leaf, a signer revoked in XA's issuer directory (and one
+whose revocation lies in the future), a second XA authority ``xa-chamber``
+with limited grants and an authority the directory does not list, an Ed25519
+signer, and TLS client certificates from an unknown CA or expired. XA's signed
+issuer directory itself is built by :mod:`conformance.issuer_directory`.
 
 Time is a parameter (``now``): nothing here reads the clock.
 
@@ -75,6 +78,8 @@ NEGATIVE_SIGNERS: Final = (
     "ed25519-signer",
     "other-authority-signer",
     "expired-intermediate-signer",
+    "revoked-later-signer",
+    "unlisted-authority-signer",
 )
 #: Negative TLS client certificates (all name urn:wco:eco:node:XA).
 NEGATIVE_TLS_CLIENTS: Final = ("unknown-ca-client", "expired-client")
@@ -192,7 +197,6 @@ class SuitePki:
         negative_signers: Negative document-signer variants by name.
         negative_tls_clients: Negative TLS client credentials by name.
         untrusted_root: The root of ``untrusted-root-signer``, trusted by no one.
-        directory: Path of XA's signed issuer directory, once written.
         path: The directory the PKI was written to or loaded from.
     """
 
@@ -579,6 +583,10 @@ def generate_pki(
         "ed25519-signer": signer("ed25519-signer", key=ed25519.Ed25519PrivateKey.generate()),
         "other-authority-signer": signer(
             "other-authority-signer", uris=(authority_uri(cc, f"{cc.lower()}-chamber"),)
+        ),
+        "revoked-later-signer": signer("revoked-later-signer"),
+        "unlisted-authority-signer": signer(
+            "unlisted-authority-signer", uris=(authority_uri(cc, f"{cc.lower()}-unlisted"),)
         ),
         "expired-intermediate-signer": signer(
             "expired-intermediate-signer",

@@ -30,6 +30,7 @@ from conformance.client import Target
 from conformance.embedded import EmbeddedNode, node_command
 from conformance.errors import ConformanceError, ExpectedFailuresError, UsageError
 from conformance.expected import ExpectedFailures, load_expected_failures, render_expected_failures
+from conformance.issuer_directory import DIRECTORY_COUNTRY, write_directory
 from conformance.pki import SuitePki, generate_pki, load_pki
 from conformance.plugin import PROFILES, EcoPlugin, SuiteContext
 from conformance.reports import RunMetadata, console_summary, write_html, write_json
@@ -262,8 +263,14 @@ def _embedded_mode(
         raise UsageError("--adapter and --adapter-address need --target")
     workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="eco-conformance-")))
     pki = generate_pki(now=dt.datetime.now(dt.UTC)).write(workdir / "pki")
+    directory = write_directory(pki)
     print("eco-conformance: starting the embedded reference node", file=sys.stderr, flush=True)
-    node = EmbeddedNode.start(pki=pki, workdir=workdir, command=_embedded_command(args, workdir))
+    node = EmbeddedNode.start(
+        pki=pki,
+        workdir=workdir,
+        directories={DIRECTORY_COUNTRY: directory},
+        command=_embedded_command(args, workdir),
+    )
     stack.callback(_keep_log, workdir / "node.log", report_dir / "node.log")
     stack.callback(node.stop)
     cc = pki.node_country

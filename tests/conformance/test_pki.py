@@ -118,6 +118,9 @@ def test_negative_signers_fail_path_validation(pki: SuitePki, name: str) -> None
         "ca-flag-signer",
         "other-country-uri-signer",
         "revoked-signer",
+        "revoked-later-signer",
+        "unlisted-authority-signer",
+        "other-authority-signer",
         "ed25519-signer",
     ],
 )
