@@ -258,16 +258,26 @@ def collect_matrix() -> dict[str, list[str]]:
 
 
 def _matrix(args: argparse.Namespace) -> int:
-    from conformance.requirements import load_requirements, render_matrix  # noqa: PLC0415 - imported when the command runs
+    from conformance.requirements import (  # noqa: PLC0415 - imported when the command runs
+        load_not_testable,
+        load_requirements,
+        render_matrix,
+    )
 
     version, reqs = load_requirements()
-    text, uncovered = render_matrix(reqs, collect_matrix())
+    not_testable = load_not_testable()
+    matrix = collect_matrix()
+    text, uncovered = render_matrix(reqs, matrix, not_testable)
     print(f"Requirement matrix for spec {version}")
     print(text)
     must = [r for r in uncovered if r.level == "MUST"]
+    untestable = sorted(r.id for r in reqs if r.id in not_testable and not matrix.get(r.id))
+    covered = len(reqs) - len(uncovered) - len(untestable)
     print(
-        f"\n{len(reqs) - len(uncovered)} of {len(reqs)} requirements covered; "
-        f"{len(uncovered)} uncovered ({len(must)} MUST)"
+        f"\n{covered} of {len(reqs)} requirements covered; "
+        f"{len(untestable)} not testable externally"
+        + (" (" + ", ".join(untestable) + ")" if untestable else "")
+        + f"; {len(uncovered)} uncovered ({len(must)} MUST)"
         + (": " + ", ".join(r.id for r in uncovered) if uncovered else "")
     )
     return 1 if args.strict and must else 0

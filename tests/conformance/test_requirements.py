@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from conformance.requirements import (
+    NOT_TESTABLE_EXTERNALLY,
     extract_requirements,
+    load_not_testable,
     load_requirements,
     render_matrix,
+    requirements_json,
     spec_version_of,
 )
 
@@ -65,3 +68,25 @@ def test_matrix_flags_uncovered_and_unknown() -> None:
     assert [r.id for r in uncovered] == [reqs[1].id]
     assert "UNCOVERED" in text
     assert "REQ-ZZ-999" in text
+
+
+def test_not_testable_requirements_are_listed_apart() -> None:
+    _, reqs = load_requirements()
+    not_testable = load_not_testable()
+    assert set(not_testable) == set(NOT_TESTABLE_EXTERNALLY)
+    assert {r.id for r in reqs} >= set(not_testable)
+    target = next(r for r in reqs if r.id in not_testable)
+    text, uncovered = render_matrix([target], {}, not_testable)
+    assert uncovered == []
+    assert "NOT TESTABLE EXTERNALLY" in text
+    assert not_testable[target.id] in text
+    # a case covering it anyway makes it an ordinary covered requirement
+    text, uncovered = render_matrix([target], {target.id: ["a.py::t"]}, not_testable)
+    assert uncovered == []
+    assert "NOT TESTABLE" not in text
+
+
+def test_not_testable_list_must_name_spec_requirements() -> None:
+    _, reqs = load_requirements()
+    with pytest.raises(ValueError, match="REQ-ZZ-001"):
+        requirements_json(reqs, spec_version="1.0.0", not_testable={"REQ-ZZ-001": "why"})
