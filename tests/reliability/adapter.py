@@ -71,6 +71,8 @@ class Adapter:
             body = self.process.stdout.read(length)
         except (BrokenPipeError, OSError) as exc:
             raise AdapterError(f"adapter died: {exc}\n{self.log_tail()}") from exc
+        if len(body) != length:
+            raise AdapterError(f"adapter died mid-frame:\n{self.log_tail()}")
         response = adapter_pb2.ExecuteResponse.FromString(body)
         if response.command_id != request.command_id:
             raise AdapterError("adapter answered another command")
