@@ -15,9 +15,11 @@ For each size N (default 10^3, 10^5, 10^6 stored documents):
    bytes of a pool of 500 real signed certificates (their ``certificate_key``
    and request id are unique, their envelope is not re-signed per row) and
    the receipt and state blob of a real probe document.
-3. The node is restarted on the filled store and the client measures, each
-   in ``--rounds`` rounds (the median counts) of ``--ops`` calls,
-   ``--concurrency`` at a time over two channels:
+3. Once every size is built, one node per size is started on its filled
+   store (all at once), and the client measures in ``--rounds`` rounds that
+   alternate between the sizes (so that other load on the machine hits
+   every size alike; the median over the rounds counts), each with
+   ``--ops`` calls, ``--concurrency`` at a time over two channels:
    ``GetDocument`` by request id and by certificate reference,
    ``GetCertificateStatus``, the duplicate check (resubmitting a stored
    request id with the same bytes returns the original receipt,
@@ -306,8 +308,84 @@ async def measure_reads(
     return out
 
 
+def _prepare(
+    *,
+    root: Path,
+    size: int,
+    signer: Signer,
+    sender: CountryFiles,
+    receiver: CountryFiles,
+    args: argparse.Namespace,
+) -> tuple[Path, list[bytes], Path, float]:
+    """Build the store of one size: probe documents over gRPC, then the filler.
+
+    Returns:
+        ``(config, probes, fresh_requests_file, fill_seconds)``.
+    """
+    case = root / f"size-{size}"
+    shutil.rmtree(case, ignore_errors=True)
+    case.mkdir()
+    raw = make_requests(
+        signer=signer,
+        count=args.probe + args.submissions,
+        items=10,
+        exporting=sender.country,
+        importing=receiver.country,
+        authority_id=sender.authority_id,
+        prefix=f"SCALE{size}",
+    )
+    probes, fresh = raw[: args.probe], raw[args.probe :]
+    probe_file, fresh_file = case / "probe.bin", case / "fresh.bin"
+    write_requests(probe_file, probes)
+    write_requests(fresh_file, fresh)
+    config = write_node_config(
+        path=case / "node.toml",
+        node=receiver,
+        partner=sender,
+        data_dir=case / "data",
+        port_file=case / "port",
+    )
+    with _server(config, "probe") as node:
+        r = run_loadgen(
+            server=node,
+            client=sender,
+            server_ca=receiver.path("tls-ca.pem"),
+            requests_file=probe_file,
+            mode="unary",
+            channels=2,
+            inflight=4,
+            warmup=0,
+            count=args.probe,
+        )
+        if r.errors:
+            raise RuntimeError(f"probe submissions refused: {r.errors}")
+    first_id = exchange_service_pb2.SubmitDocumentRequest.FromString(probes[0]).request_id
+    fill_seconds = fill_store(
+        database=case / "data" / "node.sqlite3",
+        target=size,
+        sender=sender,
+        receiver=receiver,
+        probe_request_id=first_id,
+    )
+    return config, probes, fresh_file, fill_seconds
+
+
+def _server(config: Path, tag: str) -> ServerProcess:
+    return ServerProcess(
+        argv=node_argv(config),
+        port_file=config.parent / "port",
+        log_path=config.parent / f"node-{tag}.log",
+    )
+
+
 def run(args: argparse.Namespace) -> dict[str, object]:
-    """Run the benchmark for every size; print and return the figures."""
+    """Run the benchmark for every size; print and return the figures.
+
+    All stores are built first; then one node per size runs at the same
+    time, and the measurement rounds alternate between the sizes, so that
+    load from elsewhere on the machine hits every size alike. The medians
+    over the rounds are reported.
+    """
     info = machine_info()
     print(f"machine: {info}")
     table: dict[int, dict[str, dict[str, float]]] = {}
@@ -316,80 +394,41 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         signer = Signer.load(
             chain_pem=sender.path("authority.pem"), key_pem=sender.path("authority.key")
         )
+        prepared = {}
         for size in args.sizes:
-            print(f"size {size}:", flush=True)
-            case = root / f"size-{size}"
-            shutil.rmtree(case, ignore_errors=True)
-            case.mkdir()
-            raw = make_requests(
-                signer=signer,
-                count=args.probe + args.submissions,
-                items=10,
-                exporting=sender.country,
-                importing=receiver.country,
-                authority_id=sender.authority_id,
-                prefix=f"SCALE{size}",
+            print(f"size {size}: preparing", flush=True)
+            prepared[size] = _prepare(
+                root=root, size=size, signer=signer, sender=sender, receiver=receiver, args=args
             )
-            probes, fresh = raw[: args.probe], raw[args.probe :]
-            probe_file, fresh_file = case / "probe.bin", case / "fresh.bin"
-            write_requests(probe_file, probes)
-            write_requests(fresh_file, fresh)
-            data = case / "data"
-            config = write_node_config(
-                path=case / "node.toml",
-                node=receiver,
-                partner=sender,
-                data_dir=data,
-                port_file=case / "port",
-            )
-
-            def server(tag: str, config: Path = config, case: Path = case) -> ServerProcess:
-                return ServerProcess(
-                    argv=node_argv(config),
-                    port_file=case / "port",
-                    log_path=case / f"node-{tag}.log",
-                )
-
-            with server("probe") as node:
-                r = run_loadgen(
-                    server=node,
-                    client=sender,
-                    server_ca=receiver.path("tls-ca.pem"),
-                    requests_file=probe_file,
-                    mode="unary",
-                    channels=2,
-                    inflight=4,
-                    warmup=0,
-                    count=args.probe,
-                )
-                if r.errors:
-                    raise RuntimeError(f"probe submissions refused: {r.errors}")
-            first_id = exchange_service_pb2.SubmitDocumentRequest.FromString(probes[0]).request_id
-            fill_seconds = fill_store(
-                database=data / "node.sqlite3",
-                target=size,
-                sender=sender,
-                receiver=receiver,
-                probe_request_id=first_id,
-            )
-            with server("measure") as node:
-                reads = asyncio.run(
-                    measure_reads(
-                        target=node.target,
-                        sender=sender,
-                        receiver=receiver,
-                        probes=probes,
-                        stored=size,
-                        ops=args.ops,
-                        concurrency=args.concurrency,
-                        rounds=args.rounds,
+        nodes = {size: _server(prepared[size][0], "measure") for size in args.sizes}
+        rounds: dict[int, list[dict[str, dict[str, float]]]] = {s: [] for s in args.sizes}
+        try:
+            for node in nodes.values():
+                node.start()
+            for index in range(args.rounds):
+                for size in args.sizes:
+                    reads = asyncio.run(
+                        measure_reads(
+                            target=nodes[size].target,
+                            sender=sender,
+                            receiver=receiver,
+                            probes=prepared[size][1],
+                            stored=size,
+                            ops=args.ops,
+                            concurrency=args.concurrency,
+                            rounds=1,
+                        )
                     )
-                )
+                    rounds[size].append(reads)
+                    summary = ", ".join(f"{k} {v['p50_ms']:.2f}" for k, v in reads.items())
+                    print(f"  round {index + 1}, size {size}: p50 ms {summary}", flush=True)
+            for size in args.sizes:
+                node = nodes[size]
                 submit = run_loadgen(
                     server=node,
                     client=sender,
                     server_ca=receiver.path("tls-ca.pem"),
-                    requests_file=fresh_file,
+                    requests_file=prepared[size][2],
                     mode="unary",
                     channels=4,
                     inflight=8,
@@ -397,24 +436,34 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                     count=args.submissions,
                 )
                 rss = node.monitor.rss() / 2**20 if node.monitor else float("nan")
-            reads["new submission (unary)"] = {
-                "rate": submit.rate,
-                "p50_ms": submit.p50_ms,
-                "p99_ms": submit.p99_ms,
-            }
-            db_mb = sum(p.stat().st_size for p in data.glob("node.sqlite3*")) / 2**20
-            print(
-                f"    database {db_mb:.0f} MiB, node RSS {rss:.0f} MiB, fill {fill_seconds:.0f} s"
-            )
-            for name, fig in reads.items():
+                figures = {
+                    op: {
+                        key: statistics.median(r[op][key] for r in rounds[size])
+                        for key in ("rate", "p50_ms", "p99_ms")
+                    }
+                    for op in rounds[size][0]
+                }
+                figures["new submission (unary)"] = {
+                    "rate": submit.rate,
+                    "p50_ms": submit.p50_ms,
+                    "p99_ms": submit.p99_ms,
+                }
+                table[size] = figures
+                data = prepared[size][0].parent / "data"
+                db_mb = sum(p.stat().st_size for p in data.glob("node.sqlite3*")) / 2**20
                 print(
-                    f"    {name:<24} {fig['rate']:8.1f} ops/s  p50 {fig['p50_ms']:7.2f} ms  "
-                    f"p99 {fig['p99_ms']:7.2f} ms",
-                    flush=True,
+                    f"size {size}: database {db_mb:.0f} MiB, node RSS {rss:.0f} MiB, "
+                    f"filled in {prepared[size][3]:.0f} s (median of {args.rounds} rounds)"
                 )
-            table[size] = reads
-            if not args.keep:
-                shutil.rmtree(data, ignore_errors=True)
+                for name, fig in figures.items():
+                    print(
+                        f"    {name:<24} {fig['rate']:8.1f} ops/s  p50 {fig['p50_ms']:7.2f} ms  "
+                        f"p99 {fig['p99_ms']:7.2f} ms",
+                        flush=True,
+                    )
+        finally:
+            for node in nodes.values():
+                node.stop()
     small, large = min(table), max(table)
     verdicts = []
     for op in (*_FLAT_OPS, "list page of 100", "new submission (unary)"):
@@ -437,7 +486,7 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000, 1_000_000])
     p.add_argument("--probe", type=int, default=200, help="real documents measured")
     p.add_argument("--ops", type=int, default=2000, help="calls per read measurement")
-    p.add_argument("--rounds", type=int, default=3, help="timed rounds; the median counts")
+    p.add_argument("--rounds", type=int, default=5, help="timed rounds; the median counts")
     p.add_argument("--concurrency", type=int, default=8, help="calls in flight")
     p.add_argument("--submissions", type=int, default=1000, help="new submissions per size")
     p.add_argument("--keep", type=Path, help="work folder to keep (default: temporary)")
