@@ -63,6 +63,9 @@ class Refusal:
         domain: ``ErrorInfo.domain`` of the first ErrorInfo, or "".
         error_info_count: How many ErrorInfo details the status carried.
         field_violations: ``(field, description)`` pairs of BadRequest details.
+        violation_reasons: ``(field, reason)`` pairs: the machine-readable
+            ``FieldViolation.reason`` of each violation (for example
+            ``QUANTITY_EXCEEDED``, REQ-LC-006), "" when the node set none.
         bad_request_count: How many BadRequest details the status carried.
         has_details: Whether ``grpc-status-details-bin`` was present.
         details_problem: Non-empty when the rich status was inconsistent with
@@ -75,6 +78,7 @@ class Refusal:
     domain: str = ""
     error_info_count: int = 0
     field_violations: tuple[tuple[str, str], ...] = ()
+    violation_reasons: tuple[tuple[str, str], ...] = ()
     bad_request_count: int = 0
     has_details: bool = False
     details_problem: str = ""
@@ -127,6 +131,7 @@ def refusal_from_status(status: status_pb2.Status, *, problem: str = "") -> Refu
     infos = 0
     bad_requests = 0
     violations: list[tuple[str, str]] = []
+    codes: list[tuple[str, str]] = []
     for detail in status.details:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
             info = error_details_pb2.ErrorInfo()
@@ -139,6 +144,7 @@ def refusal_from_status(status: status_pb2.Status, *, problem: str = "") -> Refu
             detail.Unpack(bad)
             bad_requests += 1
             violations.extend((v.field, v.description) for v in bad.field_violations)
+            codes.extend((v.field, v.reason) for v in bad.field_violations)
     return Refusal(
         code=_code_from_int(status.code),
         message=status.message,
@@ -146,6 +152,7 @@ def refusal_from_status(status: status_pb2.Status, *, problem: str = "") -> Refu
         domain=domain,
         error_info_count=infos,
         field_violations=tuple(violations),
+        violation_reasons=tuple(codes),
         bad_request_count=bad_requests,
         has_details=True,
         details_problem=problem,
@@ -172,6 +179,7 @@ def _refusal_from_error(error: grpc.RpcError) -> Refusal:
                 domain=parsed.domain,
                 error_info_count=parsed.error_info_count,
                 field_violations=parsed.field_violations,
+                violation_reasons=parsed.violation_reasons,
                 bad_request_count=parsed.bad_request_count,
                 has_details=True,
                 details_problem=str(exc),
