@@ -3,9 +3,9 @@
 The PKI follows the certificate profiles of ADR 0001 and docs/spec.md
 section 5.2 (REQ-PKI-002, REQ-ACC-001): per test country a document trust
 anchor, an intermediate CA, an issuing-authority signer and a node signer,
-plus a TLS CA with a server and a client certificate. It is generated here
-with ``cryptography`` directly so that the benchmarks do not depend on any
-private part of the node. The node configuration is written in the TOML
+plus a TLS CA with a server and a client certificate. It is made by the
+node's generator ``reference_node.pki`` when available, else here with
+``cryptography`` directly (same profiles and layout). The node configuration is written in the TOML
 format of ADR 0001; the node runs as a real subprocess
 (``python -m reference_node serve --config ...``), measured with psutil.
 """
@@ -39,6 +39,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from google.type import date_pb2, decimal_pb2  # type: ignore[import-untyped]
 
 from wco.eco.v1 import certificate_pb2, envelope_pb2, exchange_service_pb2
+
+try:  # the node's own test PKI generator, when the node is importable
+    from reference_node import pki as _node_pki
+except ImportError:  # pragma: no cover - benchmarks of the echo server alone
+    _node_pki = None  # type: ignore[assignment]
 
 __all__ = [
     "CERTIFICATE_TYPE",
@@ -185,6 +190,9 @@ class CountryFiles:
 def generate_country(root: Path, country: str, authority_id: str) -> CountryFiles:
     """Generate the document and TLS PKI of one country under ``root/country``.
 
+    Uses the node's own generator, ``reference_node.pki``, when it is
+    importable (same profiles and file layout), else the generator here.
+
     Document side (REQ-PKI-002..004): self-signed anchor, intermediate CA
     (pathlen 0), authority signer ``urn:wco:eco:authority:CC:ID`` and node
     signer ``urn:wco:eco:node:CC``. TLS side (REQ-ACC-001): a TLS CA, a
@@ -199,6 +207,15 @@ def generate_country(root: Path, country: str, authority_id: str) -> CountryFile
     Returns:
         The paths of the written files.
     """
+    if _node_pki is not None:
+        folder = _node_pki.write_country_pki(
+            _node_pki.make_country_pki(country, authority_id=authority_id), root
+        )
+        return CountryFiles(country=country, authority_id=authority_id, directory=folder)
+    return _generate_country_here(root, country, authority_id)
+
+
+def _generate_country_here(root: Path, country: str, authority_id: str) -> CountryFiles:
     folder = root / country
     folder.mkdir(parents=True, exist_ok=True)
     anchor_key, inter_key = _key(), _key()
