@@ -779,6 +779,10 @@ class ServerProcess:
         self.monitor = ProcessMonitor(self.proc.pid)
         self.monitor.start()
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds used so far by the server and its children (0 before start)."""
+        return self.monitor.cpu_seconds() if self.monitor is not None else 0.0
+
     @property
     def target(self) -> str:
         """``127.0.0.1:port``."""

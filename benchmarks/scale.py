@@ -27,7 +27,11 @@ For each size N (default 10^3, 10^5, 10^6 stored documents):
    REQ-PULL-001), and new unary submissions (load generator).
 
 Target (issue #6): retrieval and duplicate check at 10^6 documents within
-20 % of their cost at 10^3. The 10^6 store takes about 4 GB of disk in the
+20 % of their cost at 10^3. The cost compared is the node's CPU time per
+call (psutil, over each timed round): on a shared machine the latency
+of one call moves between two modes (about 2.5 and 6.5 ms at p50, at every
+size) with the scheduling of other work, while the CPU time per call does
+not; both are printed, the CPU ratio decides. The 10^6 store takes about 4 GB of disk in the
 temporary folder, removed afterwards.
 
 Run: ``python -m benchmarks.scale [--sizes 1000 100000 1000000]``.
@@ -190,6 +194,7 @@ async def _timed(
     ops: int,
     concurrency: int,
     call: Callable[[int], Awaitable[object]],
+    node_cpu: Callable[[], float],
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors: list[str] = []
@@ -205,15 +210,18 @@ async def _timed(
                 continue
             latencies.append((time.perf_counter() - t0) * 1000.0)
 
+    cpu0 = node_cpu()
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     seconds = time.perf_counter() - t0
+    cpu = node_cpu() - cpu0
     if errors:
         raise RuntimeError(f"{name}: {len(errors)} calls failed, first: {errors[0]}")
     return {
         "rate": len(latencies) / seconds,
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
+        "cpu_ms": 1000.0 * cpu / max(1, len(latencies)),
     }
 
 
@@ -227,6 +235,7 @@ async def measure_reads(
     ops: int,
     concurrency: int,
     rounds: int,
+    node_cpu: Callable[[], float],
 ) -> dict[str, dict[str, float]]:
     """Time retrieval, status, duplicate check and listing against a running node."""
     credentials = grpc.ssl_channel_credentials(
@@ -296,11 +305,11 @@ async def measure_reads(
         ):
             # A short untimed warm-up per operation, then the median of
             # ``rounds`` timed rounds (the machine is shared; one round is noisy).
-            await _timed(f"{name} warm-up", max(20, n // 10), concurrency, fn)
-            samples = [await _timed(name, n, concurrency, fn) for _ in range(rounds)]
+            await _timed(f"{name} warm-up", max(20, n // 10), concurrency, fn, node_cpu)
+            samples = [await _timed(name, n, concurrency, fn, node_cpu) for _ in range(rounds)]
             out[name] = {
                 key: statistics.median(sample[key] for sample in samples)
-                for key in ("rate", "p50_ms", "p99_ms")
+                for key in ("rate", "p50_ms", "p99_ms", "cpu_ms")
             }
     finally:
         for ch in channels:
@@ -417,11 +426,17 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                             ops=args.ops,
                             concurrency=args.concurrency,
                             rounds=1,
+                            node_cpu=nodes[size].cpu_seconds,
                         )
                     )
                     rounds[size].append(reads)
-                    summary = ", ".join(f"{k} {v['p50_ms']:.2f}" for k, v in reads.items())
-                    print(f"  round {index + 1}, size {size}: p50 ms {summary}", flush=True)
+                    summary = ", ".join(
+                        f"{k} {v['p50_ms']:.2f}/{v['cpu_ms']:.2f}" for k, v in reads.items()
+                    )
+                    print(
+                        f"  round {index + 1}, size {size}: p50 ms/node CPU ms: {summary}",
+                        flush=True,
+                    )
             for size in args.sizes:
                 node = nodes[size]
                 submit = run_loadgen(
@@ -439,7 +454,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 figures = {
                     op: {
                         key: statistics.median(r[op][key] for r in rounds[size])
-                        for key in ("rate", "p50_ms", "p99_ms")
+                        for key in ("rate", "p50_ms", "p99_ms", "cpu_ms")
                     }
                     for op in rounds[size][0]
                 }
@@ -447,6 +462,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                     "rate": submit.rate,
                     "p50_ms": submit.p50_ms,
                     "p99_ms": submit.p99_ms,
+                    "cpu_ms": submit.server_cpu_ms_per_cert,
                 }
                 table[size] = figures
                 data = prepared[size][0].parent / "data"
@@ -458,7 +474,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 for name, fig in figures.items():
                     print(
                         f"    {name:<24} {fig['rate']:8.1f} ops/s  p50 {fig['p50_ms']:7.2f} ms  "
-                        f"p99 {fig['p99_ms']:7.2f} ms",
+                        f"p99 {fig['p99_ms']:7.2f} ms  node CPU {fig['cpu_ms']:6.3f} ms/op",
                         flush=True,
                     )
         finally:
@@ -467,15 +483,16 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     small, large = min(table), max(table)
     verdicts = []
     for op in (*_FLAT_OPS, "list page of 100", "new submission (unary)"):
-        ratio = table[large][op]["p50_ms"] / table[small][op]["p50_ms"]
+        cpu_ratio = table[large][op]["cpu_ms"] / table[small][op]["cpu_ms"]
+        p50_ratio = table[large][op]["p50_ms"] / table[small][op]["p50_ms"]
         gated = op in _FLAT_OPS
-        mark = ("met" if ratio <= TARGET_RATIO else "MISSED") if gated else "info"
-        verdicts.append(f"{op} x{ratio:.2f} ({mark})")
+        mark = ("met" if cpu_ratio <= TARGET_RATIO else "MISSED") if gated else "info"
+        verdicts.append(f"{op} CPU x{cpu_ratio:.2f} p50 x{p50_ratio:.2f} ({mark})")
     print()
     print(
-        f"SUMMARY scale: p50 latency at {large} vs {small} stored documents: "
+        f"SUMMARY scale: cost per call at {large} vs {small} stored documents: "
         + ", ".join(verdicts)
-        + f" (target <= x{TARGET_RATIO:.2f} for retrieval and duplicate check)"
+        + f" (target: node CPU per call <= x{TARGET_RATIO:.2f} for retrieval and duplicate check)"
     )
     return {"machine": info, "sizes": {str(k): v for k, v in table.items()}}
 
