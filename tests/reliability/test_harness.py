@@ -57,6 +57,8 @@ def test_fake_partner_behaviours(
         assert classify(info.value).code == grpc.StatusCode.UNAVAILABLE
         assert dropped in partner.stored
 
+    # A new channel: the old one may not have noticed the cut connection yet.
+    with channel_for(address, server_ca=xb, caller=xa) as ch:
         partner.behaviour = Behaviour.BAD_RECEIPT
         forged = submit(ch, dropped, env).receipt
         with pytest.raises(AssertionError):
