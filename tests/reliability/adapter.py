@@ -48,7 +48,7 @@ class Adapter:
                     "adapter",
                 ],
                 cwd=node.workdir,
-                env=node._env(),
+                env=node.env(),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=log,

@@ -24,6 +24,7 @@ from typing import Any
 
 import grpc
 import psutil  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives import serialization
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -173,7 +174,8 @@ class NodeProcess:
         self.config_path.write_text("\n".join(lines), encoding="utf-8")
         return self.config_path
 
-    def _env(self) -> dict[str, str]:
+    def env(self) -> dict[str, str]:
+        """Environment for node subprocesses: the repository on ``PYTHONPATH``."""
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
@@ -200,7 +202,7 @@ class NodeProcess:
                     "serve",
                 ],
                 cwd=self.workdir,
-                env=self._env(),
+                env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -266,7 +268,7 @@ class NodeProcess:
         return subprocess.run(
             [sys.executable, "-m", "reference_node", "--config", str(self.config_path), *args],
             cwd=self.workdir,
-            env=self._env(),
+            env=self.env(),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -301,8 +303,6 @@ def channel_for(
     presented as the TLS client certificate; ``caller=None`` and
     ``client=None`` presents none.
     """
-    from cryptography.hazmat.primitives import serialization
-
     root = server_ca.tls_ca.cert.public_bytes(serialization.Encoding.PEM)
     cred = client or (caller.client if caller else None)
     creds = grpc.ssl_channel_credentials(
