@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 _CASES_DIR: Final = Path(__file__).resolve().parent / "cases"
 _DEFAULT_EXAMPLES: Final = 25
+_DEFAULT_SHRINK_SECONDS: Final = 20
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -97,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=_int_env("examples") or _DEFAULT_EXAMPLES,
         help=f"Hypothesis examples per property (default {_DEFAULT_EXAMPLES})",
+    )
+    run.add_argument(
+        "--shrink-seconds",
+        type=int,
+        default=_int_env("shrink_seconds") or _DEFAULT_SHRINK_SECONDS,
+        help="time Hypothesis may spend shrinking one failing property "
+        f"(default {_DEFAULT_SHRINK_SECONDS})",
     )
     run.add_argument(
         "--expected-failures", default=_env("expected_failures"), help="expected-failures TOML"

@@ -33,6 +33,8 @@ __all__ = [
     "EcoPlugin",
     "SuiteContext",
     "case_id",
+    "falsifying_example",
+    "replay_command",
     "requires",
 ]
 
@@ -105,6 +107,8 @@ class CaseResult:
     exchanges: list[Exchange] = field(default_factory=list)
     property_based: bool = False
     seed: int = 0
+    falsifying_example: str = ""
+    replay: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return JSON-ready data."""
@@ -118,6 +122,8 @@ class CaseResult:
             "note": self.note,
             "property_based": self.property_based,
             "seed": self.seed,
+            "falsifying_example": self.falsifying_example,
+            "replay": self.replay,
             "exchange": [e.as_dict() for e in self.exchanges],
         }
 
@@ -273,6 +279,9 @@ class EcoPlugin:
         elif verdict.note and report.failed:
             report.longrepr = f"{report.longreprtext}\n{verdict.note}"
             result.failure = f"{result.failure}\n{verdict.note}"
+        if result.outcome == "failed":
+            result.falsifying_example = falsifying_example(result.failure)
+            result.replay = replay_command(self.context, item)
 
     # -- fixtures ---------------------------------------------------------
 
@@ -324,6 +333,41 @@ class EcoPlugin:
         """Results in profile order, then case id."""
         order = {p: i for i, p in enumerate(("collection", *PROFILES))}
         yield from sorted(self.results.values(), key=lambda r: (order.get(r.profile, 99), r.case))
+
+
+_EXAMPLE_STARTS: Final = ("Falsifying example:", "Failing test case:")
+_EXAMPLE_ENDS: Final = ("You can reproduce", "Explanation:", "Trying example:", "Highest target")
+
+
+def falsifying_example(failure: str) -> str:
+    """Return the (shrunk) input Hypothesis reported in a failure text, or "".
+
+    Hypothesis attaches it to the exception as ``Falsifying example: ...`` (for
+    ``@given``) or ``Failing test case: ...`` (for state machines), which pytest
+    prints in the ``E`` lines of the report.
+    """
+    lines = [line.removeprefix("E").removeprefix("   ") for line in failure.splitlines()]
+    out: list[str] = []
+    taking = False
+    for line in lines:
+        text = line.rstrip()
+        if any(text.lstrip().startswith(m) for m in _EXAMPLE_STARTS):
+            taking = True
+        elif taking and any(text.lstrip().startswith(m) for m in _EXAMPLE_ENDS):
+            break
+        if taking:
+            out.append(text)
+    return "\n".join(out).strip()
+
+
+def replay_command(context: SuiteContext, item: pytest.Item) -> str:
+    """Return the command line that reruns one case with the run's seed and examples."""
+    name = item.name.split("[", 1)[0]
+    target = "" if context.mode == "embedded" else " --target ... (same options)"
+    return (
+        f"eco-conformance run{target} --seed {context.seed} --examples {context.examples} "
+        f"-k '{name}'"
+    )
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

@@ -88,8 +88,16 @@ def final_line(results: Sequence[CaseResult]) -> str:
     return line
 
 
-def console_summary(meta: RunMetadata, results: Sequence[CaseResult]) -> str:
-    """Render the console summary, ending with :func:`final_line`."""
+def console_summary(
+    meta: RunMetadata, results: Sequence[CaseResult], *, trailer: Sequence[str] = ()
+) -> str:
+    """Render the console summary, ending with :func:`final_line`.
+
+    Args:
+        meta: The run.
+        results: The cases.
+        trailer: Lines printed just before the final line (report paths, timing).
+    """
     lines = [
         "",
         "=" * 72,
@@ -120,10 +128,18 @@ def console_summary(meta: RunMetadata, results: Sequence[CaseResult]) -> str:
             first = _first_line(result.failure or result.note)
             lines.append(f"  {result.case} [{' '.join(result.requirements)}]")
             lines.append(f"      {first}")
+            if result.falsifying_example:
+                example = result.falsifying_example.splitlines()
+                lines.extend(f"      | {line}" for line in example[:12])
+                if len(example) > 12:
+                    lines.append(f"      | ... ({len(example) - 12} more lines in report.json)")
+            if result.replay:
+                lines.append(f"      replay: {result.replay}")
     xfailed = _counts(results)["xfailed"]
     lines.append("-" * 72)
     if xfailed:
         lines.append(f"{xfailed} failed as expected (expected-failures list)")
+    lines.extend(trailer)
     lines.append(final_line(results))
     return "\n".join(lines)
 
@@ -194,6 +210,13 @@ def write_html(path: Path, meta: RunMetadata, results: Sequence[CaseResult]) -> 
             for e in r.exchanges[:50]
         )
         detail = ""
+        if r.falsifying_example:
+            detail += (
+                "<details open><summary>falsifying example (shrunk)</summary>"
+                f"<pre>{esc(r.falsifying_example)}</pre></details>"
+            )
+        if r.replay:
+            detail += f"<p>replay: <code>{esc(r.replay)}</code></p>"
         if r.failure or r.note:
             detail += f"<details open><summary>failure</summary><pre>{esc(r.note)}\n"
             detail += f"{esc(r.failure)}</pre></details>"

@@ -53,6 +53,22 @@ def _read(path: str, what: str) -> bytes:
         raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from exc
 
 
+def _limit_shrinking(seconds: int) -> None:
+    """Bound the time Hypothesis spends shrinking one failing property (default 300 s).
+
+    Every shrink step is a round trip to the node under test (for the stateful
+    cases, many), so a failing property could otherwise hold the run for minutes.
+    Hypothesis has no public setting for this; its engine constant is adjusted when
+    present and left alone otherwise.
+    """
+    from hypothesis.internal.conjecture import engine  # noqa: PLC0415 - internal, optional
+
+    if hasattr(engine, "MAX_SHRINKING_SECONDS"):
+        engine.MAX_SHRINKING_SECONDS = seconds
+    else:  # pragma: no cover - depends on the Hypothesis version
+        logger.warning("cannot bound Hypothesis shrinking time with this Hypothesis version")
+
+
 def _register_hypothesis(examples: int, database: Path) -> None:
     settings.register_profile(
         _HYPOTHESIS_PROFILE,
@@ -93,6 +109,8 @@ def run_suite(args: argparse.Namespace) -> int:
     """Run the suite as the ``run`` options say; return the exit code."""
     if args.examples < 1:
         raise UsageError("--examples must be at least 1")
+    if args.shrink_seconds < 1:
+        raise UsageError("--shrink-seconds must be at least 1")
     seed = args.seed if args.seed is not None else secrets.randbelow(2**32)
     profiles = tuple(args.profile) if args.profile else PROFILES
     report_dir = Path(args.report_dir)
@@ -120,6 +138,7 @@ def run_suite(args: argparse.Namespace) -> int:
             notes.append("the node did not answer GetNodeInfo")
         code_lists = _code_lists(target, caller)
         _register_hypothesis(args.examples, report_dir / "hypothesis-db")
+        _limit_shrinking(args.shrink_seconds)
         context = SuiteContext(
             pki=pki,
             target=target,
@@ -139,6 +158,8 @@ def run_suite(args: argparse.Namespace) -> int:
             "no:cacheprovider",
             "-q",
             "--tb=short",
+            "-W",
+            "ignore::pytest.PytestAssertRewriteWarning",
             "-r",
             "fE",
             f"--junitxml={report_dir / 'junit.xml'}",
@@ -200,8 +221,11 @@ def run_suite(args: argparse.Namespace) -> int:
                 ),
                 encoding="utf-8",
             )
-        print(console_summary(meta, results))
-        print(f"reports: {report_dir.resolve()} (report.html, report.json, junit.xml)")
+        trailer = (
+            f"reports: {report_dir.resolve()} (report.html, report.json, junit.xml)",
+            f"ran {len(results)} cases in {time.monotonic() - clock:.1f} s",
+        )
+        print(console_summary(meta, results, trailer=trailer), flush=True)
         failed = any(r.outcome == "failed" for r in results)
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not failed:
             return 1

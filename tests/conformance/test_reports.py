@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from conformance.client import Exchange
-from conformance.plugin import CaseResult
+from conformance.plugin import CaseResult, falsifying_example
 from conformance.reports import RunMetadata, console_summary, final_line, write_html, write_json
 
 META = RunMetadata(
@@ -110,3 +110,65 @@ def test_html_report_is_self_contained_and_escaped(tmp_path: Path) -> None:
     assert "https://" not in text
     assert "test_core.py::test_b" in text
     assert "1 passed, 1 failed, 1 skipped" in text
+
+
+_STATEFUL_FAILURE = """conformance/cases/test_outcomes.py:725: in test_outcome_state_machine
+E   AssertionError: REQ-LC-005 FULLY_USED -> PARTIALLY_USED: expected FAILED_PRECONDITION \
+ILLEGAL_TRANSITION, but the node accepted
+E   Failing test case: <state machine>
+E   state = Machine()
+E   certificates_0 = state.first()
+E   state.outcome(dice=0, item=1, number=certificates_0, pick=3)
+E   state.teardown()
+E   Explanation:
+E       These lines were always and only run by failing test cases:
+E   You can reproduce this test case by temporarily adding @reproduce_failure(...)
+"""
+
+_GIVEN_FAILURE = """E   AssertionError: REQ-CO-007: expected INVALID_ARGUMENT FIELD_INVALID, got OK
+E   Falsifying example: check(
+E       case=InvalidCase(rule='hs_code', field='goods_items[0].hs_code'),
+E   )
+"""
+
+
+def test_falsifying_example_is_extracted() -> None:
+    stateful = falsifying_example(_STATEFUL_FAILURE)
+    assert stateful.splitlines()[0] == "Failing test case: <state machine>"
+    assert "state.outcome(dice=0, item=1, number=certificates_0, pick=3)" in stateful
+    assert "Explanation" not in stateful
+    assert "reproduce" not in stateful
+    given = falsifying_example(_GIVEN_FAILURE)
+    assert given.startswith("Falsifying example: check(")
+    assert "case=InvalidCase(rule='hs_code'" in given
+    assert falsifying_example("E   AssertionError: plain") == ""
+
+
+def test_failure_shows_rule_example_and_replay(tmp_path: Path) -> None:
+    failed = CaseResult(
+        case="test_outcomes.py::test_outcome_state_machine",
+        nodeid="n",
+        profile="lifecycle",
+        requirements=("REQ-LC-005",),
+        outcome="failed",
+        failure=_STATEFUL_FAILURE,
+        property_based=True,
+        seed=42,
+        falsifying_example=falsifying_example(_STATEFUL_FAILURE),
+        replay="eco-conformance run --seed 42 --examples 25 -k 'test_outcome_state_machine'",
+    )
+    text = console_summary(META, [failed], trailer=("ran 1 cases in 1.0 s",))
+    lines = text.splitlines()
+    assert lines[-1] == "0 passed, 1 failed"
+    assert lines[-2] == "ran 1 cases in 1.0 s"
+    assert "expected FAILED_PRECONDITION" in text
+    assert "      | state.outcome(dice=0, item=1, number=certificates_0, pick=3)" in lines
+    assert "      replay: eco-conformance run --seed 42 --examples 25" in text
+    write_json(tmp_path / "r.json", META, [failed], {})
+    case = json.loads((tmp_path / "r.json").read_text("utf-8"))["cases"][0]
+    assert case["falsifying_example"].startswith("Failing test case")
+    assert case["replay"].startswith("eco-conformance run --seed 42")
+    write_html(tmp_path / "r.html", META, [failed])
+    page = (tmp_path / "r.html").read_text("utf-8")
+    assert "falsifying example (shrunk)" in page
+    assert "state.outcome(dice=0" in page
