@@ -155,7 +155,7 @@ def assert_not_readable(
     target: Target,
     *,
     caller: str,
-    request_id: str,
+    request_id: str | None,
     certificate: certificate_pb2.CertificateReference | None = None,
     rule: str = "REQ-PUSH-002",
 ) -> None:
@@ -164,17 +164,21 @@ def assert_not_readable(
     Args:
         target: The node.
         caller: The country that submitted.
-        request_id: The refused request id.
+        request_id: The refused request id (None when it was not a valid id).
         certificate: The certificate reference, when no document with that
             reference should exist at all.
         rule: Requirement id(s) for the failure text.
     """
-    outcome = target.get_document(
-        caller, exchange_service_pb2.GetDocumentRequest(request_id=request_id)
-    )
-    assert_refused(
-        outcome, code="NOT_FOUND", reason="UNKNOWN_DOCUMENT", rule=f"{rule} (refused, then read)"
-    )
+    if request_id is not None:
+        outcome = target.get_document(
+            caller, exchange_service_pb2.GetDocumentRequest(request_id=request_id)
+        )
+        assert_refused(
+            outcome,
+            code="NOT_FOUND",
+            reason="UNKNOWN_DOCUMENT",
+            rule=f"{rule} (refused, then read)",
+        )
     if certificate is not None:
         by_ref = target.get_document(
             caller, exchange_service_pb2.GetDocumentRequest(certificate=certificate)

@@ -633,6 +633,7 @@ def test_message_over_limit(
     )
     if outcome.refusal.has_details:
         assert outcome.refusal.reason == "MESSAGE_TOO_LARGE", outcome.refusal.summary()
+    assert_not_readable(target, caller=XA, request_id=submission.request_id)
     # the node still serves other callers
     co = minimal_certificate(context_for(suite_pki, target, XC, code_lists))
     ok_submission, ok = submit_certificate(target, co, suite_pki.country(XC).authority, caller=XC)
@@ -851,10 +852,7 @@ def test_request_id_invalid(
     assert_refused(
         outcome, code="INVALID_ARGUMENT", reason="REQUEST_ID_INVALID", rule="REQ-IDEM-001"
     )
-    by_ref = target.get_document(
-        XA, exchange_service_pb2.GetDocumentRequest(certificate=reference_of(co))
-    )
-    assert_refused(by_ref, code="NOT_FOUND", reason="UNKNOWN_DOCUMENT", rule="REQ-PUSH-002")
+    assert_not_readable(target, caller=XA, request_id=None, certificate=reference_of(co))
 
 
 @pytest.mark.requirement("REQ-IDEM-001")
@@ -1029,6 +1027,14 @@ def test_stream_answers_each_request_in_order(
                 f"REQ-PUSH-005: response {index}: expected {want}, got {parsed.summary()}"
             )
             assert_error_format(parsed)
+            refused_co = certificate_pb2.CertificateOfOrigin.FromString(sub.envelope.payload)
+            assert_not_readable(
+                target,
+                caller=XA,
+                request_id=sub.request_id if want[1] != "REQUEST_ID_INVALID" else None,
+                certificate=reference_of(refused_co),
+                rule=f"REQ-PUSH-002/REQ-PUSH-005 (stream response {index})",
+            )
 
 
 # ---------------------------------------------------------------------------

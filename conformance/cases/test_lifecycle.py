@@ -255,10 +255,12 @@ def test_replacement(lc: Lifecycle) -> None:
         lc.target, caller=XA, request_id=sub.request_id, certificate=reference_of(again)
     )
     # REPLACED is terminal
-    _sub2, outcome2 = lc.change(reference_of(old), CANCELLED)
+    sub2, outcome2 = lc.change(reference_of(old), CANCELLED)
     assert_refused(
         outcome2, code="FAILED_PRECONDITION", reason="ILLEGAL_TRANSITION", rule="REQ-LC-003"
     )
+    assert_not_readable(lc.target, caller=XA, request_id=sub2.request_id)
+    assert lc.status(old).issuer_state == REPLACED, "REQ-LC-003: REPLACED changed"
 
 
 @pytest.mark.requirement("REQ-LC-004")
@@ -329,6 +331,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                 reason="ILLEGAL_TRANSITION",
                 rule="REQ-LC-003",
             )
+            assert_not_readable(self.lc.target, caller=XA, request_id=sub.request_id)
 
     @rule(target=certificates, number=consumes(certificates))
     def replace(self, number: str) -> str:
@@ -344,16 +347,20 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert_refused(
             outcome, code="FAILED_PRECONDITION", reason="ILLEGAL_TRANSITION", rule="REQ-LC-004"
         )
+        assert_not_readable(
+            self.lc.target, caller=XA, request_id=sub.request_id, certificate=reference_of(new)
+        )
         return number
 
     @rule(number=certificates)
     def duplicate_number(self, number: str) -> None:
         dup = CO()
         dup.CopyFrom(self.by_number[number])
-        _sub, outcome = submit_certificate(self.lc.target, dup, self.lc.authority, caller=XA)
+        sub, outcome = submit_certificate(self.lc.target, dup, self.lc.authority, caller=XA)
         assert_refused(
             outcome, code="ALREADY_EXISTS", reason="DUPLICATE_CONFLICT", rule="REQ-IDEM-004"
         )
+        assert_not_readable(self.lc.target, caller=XA, request_id=sub.request_id)
 
     @invariant()
     def node_matches_model(self) -> None:

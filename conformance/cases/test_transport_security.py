@@ -15,7 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from conformance.client import Outcome, Target, _refusal_from_error
-from conformance.judge import assert_accepted, assert_refused, new_request_id
+from conformance.judge import assert_accepted, assert_not_readable, assert_refused, new_request_id
 from conformance.pki import Credential, SuitePki
 from conformance.receiver import (
     context_for,
@@ -177,11 +177,8 @@ def test_partner_cannot_submit_for_another_country(
     co = minimal_certificate(context_for(suite_pki, target, XA, code_lists))
     submission, outcome = submit_certificate(target, co, suite_pki.country(XA).authority, caller=XC)
     assert_refused(outcome, code="PERMISSION_DENIED", reason="SENDER_MISMATCH", rule="REQ-ACC-002")
-    by_ref = target.get_document(
-        XA, exchange_service_pb2.GetDocumentRequest(certificate=reference_of(co))
-    )
-    assert_refused(by_ref, code="NOT_FOUND", reason="UNKNOWN_DOCUMENT", rule="REQ-PUSH-002")
-    _ = submission
+    assert_not_readable(target, caller=XC, request_id=submission.request_id)
+    assert_not_readable(target, caller=XA, request_id=None, certificate=reference_of(co))
 
 
 @pytest.mark.requirement("REQ-ACC-005")
