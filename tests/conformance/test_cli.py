@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,40 @@ def test_matrix_subprocess_lists_requirements() -> None:
     assert done.returncode == 0, done.stderr
     assert "REQ-SIG-003" in done.stdout
     assert "requirements covered" in done.stdout
+
+
+def test_every_option_is_documented() -> None:
+    import argparse
+
+    from conformance.cli import build_parser
+
+    docs = (ROOT / "docs" / "conformance.md").read_text("utf-8")
+    parser = build_parser()
+    options = [o for a in parser._actions for o in a.option_strings]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                options += [o for a in sub._actions for o in a.option_strings]
+                for inner in sub._actions:
+                    if isinstance(inner, argparse._SubParsersAction):
+                        for leaf in inner.choices.values():
+                            options += [o for a in leaf._actions for o in a.option_strings]
+    missing = sorted(
+        {
+            o
+            for o in options
+            if o not in ("-h", "--help")
+            and not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", docs)
+        }
+    )
+    assert missing == [], f"options missing from docs/conformance.md: {missing}"
+
+
+def test_pki_init_writes_the_issuer_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["pki", "init", "--dir", str(tmp_path / "pki")]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "pki" / "XA" / "directory.pb").is_file()
+    assert "directory.pb" in out
+    assert "trust import" in out
