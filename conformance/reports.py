@@ -135,15 +135,15 @@ def console_summary(
                     lines.append(f"      | ... ({len(example) - 12} more lines in report.json)")
             if result.replay:
                 lines.append(f"      replay: {result.replay}")
-    skipped = Counter(
+    skip_reasons = Counter(
         (r.profile, _first_line(r.failure) or "no reason given")
         for r in results
         if r.outcome == "skipped"
     )
-    if skipped:
+    if skip_reasons:
         lines.append("-" * 72)
         lines.append("skipped cases:")
-        for (profile, reason), count in sorted(skipped.items()):
+        for (profile, reason), count in sorted(skip_reasons.items()):
             lines.append(f"  {count} {profile}: {reason}")
     xfailed = _counts(results)["xfailed"]
     lines.append("-" * 72)
