@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 import unittest
 from collections.abc import Callable, Generator, Iterator
@@ -362,7 +363,9 @@ def falsifying_example(failure: str) -> str:
 
 def replay_command(context: SuiteContext, item: pytest.Item) -> str:
     """Return the command line that reruns one case with the run's seed and examples."""
-    name = item.name.split("[", 1)[0]
+    name = item.name
+    if not re.fullmatch(r"[\w\[\]\-.]+", name):  # not a valid -k identifier: drop the id
+        name = name.split("[", 1)[0]
     target = "" if context.mode == "embedded" else " --target ... (same options)"
     return (
         f"eco-conformance run{target} --seed {context.seed} --examples {context.examples} "

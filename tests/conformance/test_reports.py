@@ -172,3 +172,18 @@ def test_failure_shows_rule_example_and_replay(tmp_path: Path) -> None:
     page = (tmp_path / "r.html").read_text("utf-8")
     assert "falsifying example (shrunk)" in page
     assert "state.outcome(dice=0" in page
+
+
+def test_replay_command_names_the_parametrized_case() -> None:
+    from types import SimpleNamespace
+
+    from conformance.plugin import replay_command
+
+    context = SimpleNamespace(mode="embedded", seed=9, examples=25)
+    item = SimpleNamespace(name="test_invalid_certificates_refused[money-currency]")
+    assert replay_command(context, item) == (  # type: ignore[arg-type]
+        "eco-conformance run --seed 9 --examples 25 "
+        "-k 'test_invalid_certificates_refused[money-currency]'"
+    )
+    odd = SimpleNamespace(name="test_x[a b]")
+    assert replay_command(context, odd).endswith("-k 'test_x'")  # type: ignore[arg-type]
