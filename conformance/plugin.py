@@ -10,6 +10,7 @@ built from.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import logging
 import re
 import time
@@ -141,9 +142,23 @@ def _requirements_of(item: pytest.Item) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
+_PROPERTY_MARKERS: Final = ("@given(", "run_state_machine_as_test(")
+
+
 def _is_property(item: pytest.Item) -> bool:
+    """Whether a case is a Hypothesis property or state machine (never an expected failure).
+
+    Cases often wrap an inner ``@given`` function or call ``run_state_machine_as_test``,
+    so the test function itself is not marked by Hypothesis: its source is looked at too.
+    """
     obj = getattr(item, "obj", None)
     if getattr(obj, "is_hypothesis_test", False):
+        return True
+    try:
+        source = inspect.getsource(obj) if callable(obj) else ""
+    except (OSError, TypeError):
+        source = ""
+    if any(marker in source for marker in _PROPERTY_MARKERS):
         return True
     cls = getattr(item, "cls", None)
     return (

@@ -89,3 +89,37 @@ def test_rendered_list_loads_back(tmp_path: Path) -> None:
     loaded = load_expected_failures(_write(tmp_path, text))
     assert [e.case for e in loaded.entries] == [CASES[0], CASES[3]]
     assert loaded.entries[0].reason == 'PERMISSION_DENIED "SIGNER_EXPIRED"'
+
+
+def _inner_given_case() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(st.integers())
+    def check(value: int) -> None:
+        assert value - value == 0
+
+    check()
+
+
+def _state_machine_case() -> None:
+    from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
+    run_state_machine_as_test(RuleBasedStateMachine)
+
+
+def _named_case() -> None:
+    assert 1 + 1 == 2
+
+
+def test_wrapped_property_cases_are_recognised() -> None:
+    from types import SimpleNamespace
+
+    from conformance.plugin import _is_property
+
+    def item(obj: object) -> object:
+        return SimpleNamespace(obj=obj, cls=None)
+
+    assert _is_property(item(_inner_given_case))  # type: ignore[arg-type]
+    assert _is_property(item(_state_machine_case))  # type: ignore[arg-type]
+    assert not _is_property(item(_named_case))  # type: ignore[arg-type]
