@@ -21,7 +21,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import random
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
@@ -38,6 +41,7 @@ from reference_node.store.sqlite import SqliteStore
 from wco.eco.v1 import envelope_pb2
 
 __all__ = [
+    "LEASE_MARGIN",
     "RETRYABLE_CODES",
     "AttemptOutcome",
     "OutboxWorker",
@@ -60,6 +64,10 @@ RETRYABLE_CODES = frozenset(
         grpc.StatusCode.ABORTED,
     }
 )
+
+#: How long a claimed entry stays leased beyond the attempt deadline; after that
+#: another worker may take it over (its holder is presumed dead).
+LEASE_MARGIN = dt.timedelta(seconds=10)
 
 #: Verifies a partner's receipt for an outbox entry and returns its delivery
 #: status; raises :class:`EcoError` when the receipt is not acceptable.
@@ -121,6 +129,8 @@ class OutboxWorker:
         self._concurrency = concurrency
         self._wake = asyncio.Event()
         self._in_flight: set[int] = set()
+        #: Lease owner name of this worker, unique across processes and restarts.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
     def wake(self) -> None:
         """Look at the outbox now (new entries or a changed partner)."""
@@ -148,35 +158,64 @@ class OutboxWorker:
                     waiter.cancel()
 
     async def deliver_due(self) -> int:
-        """Make one attempt for every entry due now; return how many were attempted."""
+        """Make one attempt for every entry due now; return how many were attempted.
+
+        Each entry is claimed (leased) in a write transaction right before its
+        attempt, so a concurrent pass, an adapter ``Deliver`` or another
+        process on the same database never sends it at the same time; a lease
+        left by a crashed attempt expires after the attempt deadline plus
+        :data:`LEASE_MARGIN` (REQ-PUSH-006).
+        """
         due = await self._store.read_async(
             lambda: self._store.due_outbox(now=self._clock(), limit=256)
         )
         due = [e for e in due if e.outbox_id not in self._in_flight]
         if not due:
             return 0
-        # Claimed before any await, so a concurrent pass cannot pick the same entries.
+        # Reserved before any await, so a concurrent pass of this worker skips them.
         self._in_flight.update(e.outbox_id for e in due)
         semaphore = asyncio.Semaphore(self._concurrency)
+        attempted = 0
 
         async def one(entry: OutboxRecord) -> None:
+            nonlocal attempted
             try:
                 async with semaphore:
-                    current = await self._store.read_async(
-                        self._store.outbox_by_request, entry.request_id
-                    )
-                    if (
-                        current is None
-                        or current.status != PENDING
-                        or current.next_attempt_time > self._clock()
-                    ):
-                        return  # settled or rescheduled since it was read
-                    await self.attempt(current)
+                    claimed = await self._claim(entry)
+                    if claimed is None:
+                        return  # settled, rescheduled or leased elsewhere since it was read
+                    attempted += 1
+                    try:
+                        await self.attempt(claimed)
+                    except Exception:
+                        logger.exception("delivery attempt of %s failed", claimed.request_id)
+                        await self._release(claimed.outbox_id)
             finally:
                 self._in_flight.discard(entry.outbox_id)
 
         await asyncio.gather(*(one(e) for e in due))
-        return len(due)
+        return attempted
+
+    def _lease_seconds(self, entry: OutboxRecord) -> float:
+        endpoint = self._partners.endpoint(entry.recipient)
+        deadline_ms = (endpoint.deadline_ms if endpoint else 0) or self._delivery.deadline_ms
+        return deadline_ms / 1000.0 + LEASE_MARGIN.total_seconds()
+
+    async def _claim(self, entry: OutboxRecord) -> OutboxRecord | None:
+        now = self._clock()
+        until = now + dt.timedelta(seconds=self._lease_seconds(entry))
+        owner = self.owner
+        outbox_id = entry.outbox_id
+        return await self._store.write_async(
+            lambda tx: tx.claim_outbox(outbox_id, owner=owner, now=now, lease_until=until)
+        )
+
+    async def _release(self, outbox_id: int) -> None:
+        owner = self.owner
+        try:
+            await self._store.write_async(lambda tx: tx.release_outbox(outbox_id, owner=owner))
+        except Exception:
+            logger.exception("cannot release the lease of outbox entry %d", outbox_id)
 
     async def drain(self, *, timeout_s: float) -> bool:
         """Deliver until nothing is due (pending entries may wait for a later retry).
@@ -198,7 +237,11 @@ class OutboxWorker:
                 return False
 
     async def attempt(self, entry: OutboxRecord) -> AttemptOutcome:
-        """Make one delivery attempt of ``entry`` and record its outcome."""
+        """Make one delivery attempt of ``entry`` and record its outcome.
+
+        The caller must hold the entry's lease (see :meth:`deliver_due`);
+        recording the outcome ends it.
+        """
         self._in_flight.add(entry.outbox_id)
         try:
             outcome = await self._attempt(entry)
@@ -285,10 +328,12 @@ class OutboxWorker:
             rng=self._rng,
         )
         receipt = outcome.receipt
+        owner = self.owner
 
         def write(tx: WriteTransaction) -> None:
             current = tx.outbox_entry(entry.outbox_id)
             if current is None or current.status != PENDING:
+                tx.release_outbox(entry.outbox_id, owner=owner)
                 return  # settled meanwhile (another process delivered it)
             if receipt is not None:
                 self._accept(tx, current, receipt, now)
@@ -301,5 +346,6 @@ class OutboxWorker:
                 last_error_message=message,
                 receipt=receipt.SerializeToString() if receipt is not None else None,
             )
+            tx.release_outbox(entry.outbox_id, owner=owner)
 
         await self._store.write_async(write)

@@ -240,6 +240,26 @@ class WriteTransaction(ABC):
     ) -> None:
         """Record the outcome of a delivery attempt."""
 
+    @abstractmethod
+    def claim_outbox(
+        self, outbox_id: int, *, owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> OutboxRecord | None:
+        """Lease a due, pending, unleased entry to ``owner`` until ``lease_until``.
+
+        The claim and the checks happen in this write transaction, so two
+        workers (in one process or several) can never both hold an entry
+        (REQ-PUSH-006: one attempt at a time per queued document). A lease that
+        expired (its holder crashed mid-attempt) can be claimed again.
+
+        Returns:
+            The claimed entry, or ``None`` when it is settled, not due, or
+            leased by someone else.
+        """
+
+    @abstractmethod
+    def release_outbox(self, outbox_id: int, *, owner: str) -> None:
+        """End ``owner``'s lease on an entry (no-op when another owner holds it)."""
+
 
 class Store(ABC):
     """Durable storage of one node (ADR 0001)."""
@@ -298,7 +318,7 @@ class Store(ABC):
 
     @abstractmethod
     def due_outbox(self, *, now: dt.datetime, limit: int) -> Sequence[OutboxRecord]:
-        """Pending entries whose next attempt is due at ``now``."""
+        """Pending, unleased entries whose next attempt is due at ``now``."""
 
     @abstractmethod
     def counts(self) -> dict[str, int]:

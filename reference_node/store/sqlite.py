@@ -109,6 +109,13 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
         CREATE INDEX outbox_due ON outbox (status, next_attempt_time);
         """,
     ),
+    (
+        2,
+        """
+        ALTER TABLE outbox ADD COLUMN lease_owner TEXT NOT NULL DEFAULT '';
+        ALTER TABLE outbox ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+        """,
+    ),
 )
 
 #: The schema version this code writes.
@@ -369,6 +376,26 @@ class _Transaction(_Reads, WriteTransaction):
                 receipt,
                 outbox_id,
             ),
+        )
+
+    def claim_outbox(
+        self, outbox_id: int, *, owner: str, now: dt.datetime, lease_until: dt.datetime
+    ) -> OutboxRecord | None:
+        micros = to_micros(now)
+        cursor = self.conn.execute(
+            "UPDATE outbox SET lease_owner = ?, lease_until = ? WHERE outbox_id = ? "
+            "AND status = ? AND next_attempt_time <= ? AND lease_until <= ?",
+            (owner, to_micros(lease_until), outbox_id, _PENDING, micros, micros),
+        )
+        if cursor.rowcount != 1:
+            return None
+        return self.outbox_entry(outbox_id)
+
+    def release_outbox(self, outbox_id: int, *, owner: str) -> None:
+        self.conn.execute(
+            "UPDATE outbox SET lease_owner = '', lease_until = 0 "
+            "WHERE outbox_id = ? AND lease_owner = ?",
+            (outbox_id, owner),
         )
 
 
@@ -682,18 +709,19 @@ class SqliteStore(Store):
             self._reader()
             .execute(
                 f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = 1 "  # noqa: S608
-                "AND next_attempt_time <= ? ORDER BY next_attempt_time, outbox_id LIMIT ?",
-                (to_micros(now), limit),
+                "AND next_attempt_time <= ? AND lease_until <= ? "
+                "ORDER BY next_attempt_time, outbox_id LIMIT ?",
+                (to_micros(now), to_micros(now), limit),
             )
             .fetchall()
         )
         return [_outbox(r) for r in rows]
 
     def next_due_time(self) -> dt.datetime | None:
-        """Earliest next attempt time of a pending entry, or ``None``."""
+        """Earliest time a pending entry becomes due (and unleased), or ``None``."""
         row = (
             self._reader()
-            .execute("SELECT MIN(next_attempt_time) FROM outbox WHERE status = 1")
+            .execute("SELECT MIN(MAX(next_attempt_time, lease_until)) FROM outbox WHERE status = 1")
             .fetchone()
         )
         return from_micros(row[0]) if row[0] is not None else None

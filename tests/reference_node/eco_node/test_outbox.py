@@ -1,0 +1,228 @@
+"""The outbox worker against a scripted partner over real TLS (REQ-PUSH-004, REQ-PUSH-006).
+
+The partner is a real ``grpc.aio`` server with the partner's TLS server
+certificate; each test scripts its answers per call, and records every call it
+receives, so the tests can count attempts per request id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import pytest
+
+from reference_node.config import load_config
+from reference_node.sender.outbox import LEASE_MARGIN, OutboxWorker
+from reference_node.server.app import partner_registry
+from reference_node.service import Node
+from reference_node.store.base import OutboxRecord
+from wco.eco.v1 import envelope_pb2, exchange_service_pb2
+
+from .helpers import make_co, make_pkis, write_config
+
+PENDING = envelope_pb2.DELIVERY_STATUS_PENDING
+FAILED = envelope_pb2.DELIVERY_STATUS_FAILED
+_SUBMIT = "/wco.eco.v1.ExchangeService/SubmitDocument"
+
+#: Handler of one call: gets the call number (0-based) and the request.
+Script = Callable[
+    [int, exchange_service_pb2.SubmitDocumentRequest, grpc.aio.ServicerContext[bytes, bytes]],
+    Awaitable[exchange_service_pb2.SubmitDocumentResponse],
+]
+
+
+@dataclass
+class ScriptedPartner:
+    """A TLS gRPC server answering SubmitDocument as scripted; records request ids."""
+
+    root: Path
+    country: str
+    script: Script
+    calls: list[str] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    server: grpc.aio.Server | None = None
+    port: int = 0
+
+    async def start(self, options: list[tuple[str, int]] | None = None) -> str:
+        folder = self.root / self.country
+        credentials = grpc.ssl_server_credentials(
+            [((folder / "node-server.key").read_bytes(), (folder / "node-server.pem").read_bytes())]
+        )
+        server = grpc.aio.server(options=options or [])
+
+        async def submit(
+            request: exchange_service_pb2.SubmitDocumentRequest,
+            context: grpc.aio.ServicerContext[bytes, bytes],
+        ) -> exchange_service_pb2.SubmitDocumentResponse:
+            number = len(self.calls)
+            self.calls.append(request.request_id)
+            self.sizes.append(request.ByteSize())
+            return await self.script(number, request, context)
+
+        handler = grpc.method_handlers_generic_handler(
+            "wco.eco.v1.ExchangeService",
+            {
+                "SubmitDocument": grpc.unary_unary_rpc_method_handler(
+                    submit,
+                    request_deserializer=exchange_service_pb2.SubmitDocumentRequest.FromString,
+                    response_serializer=exchange_service_pb2.SubmitDocumentResponse.SerializeToString,
+                )
+            },
+        )
+        server.add_generic_rpc_handlers((handler,))
+        self.port = server.add_secure_port("127.0.0.1:0", credentials)
+        await server.start()
+        self.server = server
+        return f"127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop(0)
+
+
+class Clock:
+    """A settable clock for the worker (leases and backoff are judged by it)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def _open_sender(root: Path, address: str, clock: Clock) -> Node:
+    config = write_config(root, "XA", {"XB": address}, name=f"XA-{address.rsplit(':', 1)[1]}")
+    return Node.open(load_config(config), clock=clock)
+
+
+def _worker(node: Node, clock: Clock) -> OutboxWorker:
+    return OutboxWorker(
+        store=node.store,
+        partners=partner_registry(node),
+        delivery=node.config.delivery,
+        verify_receipt=node.verify_delivery_receipt,
+        accept_receipt=node.accept_delivery_receipt,
+        clock=clock,
+    )
+
+
+def _entry(node: Node, request_id: str) -> OutboxRecord:
+    entry = node.store.outbox_by_request(request_id)
+    assert entry is not None
+    return entry
+
+
+async def _unavailable(
+    number: int,
+    request: exchange_service_pb2.SubmitDocumentRequest,
+    context: grpc.aio.ServicerContext[bytes, bytes],
+) -> exchange_service_pb2.SubmitDocumentResponse:
+    del number, request
+    await context.abort(grpc.StatusCode.UNAVAILABLE, "partner busy")
+    raise AssertionError("abort returns only by raising")
+
+
+@pytest.fixture(scope="module")
+def pki_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("outbox")
+    make_pkis(root, ["XA", "XB"])
+    return root
+
+
+def test_two_workers_never_attempt_the_same_entry_at_once(pki_root: Path) -> None:
+    """A second worker (another process, or an adapter Deliver) skips an entry in flight."""
+
+    async def scenario() -> None:
+        arrived = asyncio.Event()
+        release = asyncio.Event()
+
+        async def script(
+            number: int,
+            request: exchange_service_pb2.SubmitDocumentRequest,
+            context: grpc.aio.ServicerContext[bytes, bytes],
+        ) -> exchange_service_pb2.SubmitDocumentResponse:
+            if number == 0:
+                arrived.set()
+                await release.wait()
+            return await _unavailable(number, request, context)
+
+        partner = ScriptedPartner(root=pki_root, country="XB", script=script)
+        address = await partner.start()
+        clock = Clock()
+        node = _open_sender(pki_root, address, clock)
+        first, second = _worker(node, clock), _worker(node, clock)
+        try:
+            issued = await asyncio.to_thread(node.issue_certificate, make_co("XA", "XB"))
+            running = asyncio.create_task(first.deliver_due())
+            await arrived.wait()
+            # The first attempt is under way: neither worker may start another one.
+            assert await second.deliver_due() == 0
+            assert await first.deliver_due() == 0
+            release.set()
+            assert await running == 1
+            assert partner.calls == [issued.request_id]
+            entry = _entry(node, issued.request_id)
+            assert (entry.status, entry.attempts, entry.last_error_reason) == (
+                PENDING,
+                1,
+                "UNAVAILABLE",
+            )
+            # The lease ended with the recorded outcome: the retry is due after the backoff.
+            clock.now = entry.next_attempt_time
+            assert await second.deliver_due() == 1
+            assert partner.calls == [issued.request_id] * 2
+            assert _entry(node, issued.request_id).attempts == 2
+        finally:
+            await first._partners.close()
+            await second._partners.close()
+            await asyncio.to_thread(node.close)
+            await partner.stop()
+
+    asyncio.run(scenario())
+
+
+def test_lease_of_a_crashed_attempt_expires(pki_root: Path) -> None:
+    """An entry claimed by a worker that died is attempted again once its lease expires."""
+
+    async def scenario() -> None:
+        partner = ScriptedPartner(root=pki_root, country="XB", script=_unavailable)
+        address = await partner.start()
+        clock = Clock()
+        node = _open_sender(pki_root, address, clock)
+        worker = _worker(node, clock)
+        try:
+            issued = await asyncio.to_thread(node.issue_certificate, make_co("XA", "XB"))
+            outbox_id = _entry(node, issued.request_id).outbox_id
+            lease_end = clock.now + dt.timedelta(seconds=5) + LEASE_MARGIN
+            claimed = await node.store.write_async(
+                lambda tx: tx.claim_outbox(
+                    outbox_id, owner="crashed", now=clock.now, lease_until=lease_end
+                )
+            )
+            assert claimed is not None
+            # Claimed once: a second claim fails, whoever asks.
+            again = await node.store.write_async(
+                lambda tx: tx.claim_outbox(
+                    outbox_id, owner=worker.owner, now=clock.now, lease_until=lease_end
+                )
+            )
+            assert again is None
+            assert await worker.deliver_due() == 0
+            assert node.store.next_due_time() == lease_end
+            assert partner.calls == []
+            clock.now = lease_end
+            assert await worker.deliver_due() == 1
+            assert partner.calls == [issued.request_id]
+            entry = _entry(node, issued.request_id)
+            assert (entry.status, entry.attempts) == (PENDING, 1)
+        finally:
+            await worker._partners.close()
+            await asyncio.to_thread(node.close)
+            await partner.stop()
+
+    asyncio.run(scenario())
