@@ -26,8 +26,10 @@ from dataclasses import dataclass
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from conformance import envelopes
+from conformance.adapter_client import AdapterClient
 from conformance.client import Outcome, Target
 from conformance.issuer_directory import (
     AUTHORISED_FROM,
@@ -47,6 +49,7 @@ from conformance.judge import (
 from conformance.pki import SuitePki, node_uri
 from conformance.receiver import context_for, minimal_certificate, status_request
 from conformance.strategies import AGREEMENT_FORMS, CodeLists, date_msg, reference_of, status_change
+from wco.eco.conformance.v1 import adapter_pb2
 from wco.eco.v1 import (
     certificate_pb2,
     directory_pb2,
@@ -106,7 +109,7 @@ def _verified_directory(target: Target, newer_than: int = 0) -> directory_pb2.Is
 
 @pytest.mark.requirement("REQ-DIR-001", "REQ-DIR-002")
 def test_published_directory_verifies_as_a_partner_loads_it(
-    target: Target, suite_pki: SuitePki
+    target: Target, suite_pki: SuitePki, adapter: AdapterClient | None
 ) -> None:
     """The node's directory: node signer, own country, its authority with valid grants."""
     directory = _verified_directory(target)
@@ -115,6 +118,11 @@ def test_published_directory_verifies_as_a_partner_loads_it(
     )
     assert directory.version > 0, "REQ-DIR-001: directory version 0"
     authority_id = suite_pki.country(target.node_country).authority_id
+    if adapter is not None:  # the node says which authority it signs as
+        described = adapter.run(
+            adapter_pb2.ExecuteRequest(describe=adapter_pb2.DescribeCommand())
+        ).describe
+        authority_id = described.issuing_authority_id or authority_id
     entries = {e.authority.id: e for e in directory.authorities}
     assert authority_id in entries, (
         f"REQ-DIR-001: the node's authority {authority_id} is not listed ({sorted(entries)})"
@@ -132,6 +140,19 @@ def test_published_directory_verifies_as_a_partner_loads_it(
                 ) from None
     for revocation in directory.revocations:
         assert len(revocation.key_id) == 64, f"REQ-DIR-001: revocation key id {revocation.key_id}"
+    configured = {
+        a.fingerprint(hashes.SHA256())
+        for a in x509.load_pem_x509_certificates(target.node_trust_anchors_pem)
+    }
+    for der in directory.trust_anchors:
+        try:
+            anchor = x509.load_der_x509_certificate(der)
+        except ValueError as exc:
+            raise AssertionError(f"REQ-DIR-001: a listed trust anchor is not DER: {exc}") from None
+        assert anchor.fingerprint(hashes.SHA256()) in configured, (
+            "REQ-DIR-001: the directory lists a trust anchor that is not one of the node "
+            f"country's anchors ({anchor.subject.rfc4514_string()})"
+        )
 
 
 @pytest.mark.requirement("REQ-DIR-001")
