@@ -15,13 +15,39 @@ from dataclasses import dataclass
 
 import grpc
 
-from wco.eco.v1 import envelope_pb2, exchange_service_pb2
+from wco.eco.v1 import envelope_pb2, exchange_service_pb2, node_service_pb2
 
-__all__ = ["PartnerClient", "PartnerEndpoint", "PartnerRegistry", "encode_submit_request"]
+__all__ = [
+    "GRPC_DEFAULT_MAX_MESSAGE_BYTES",
+    "PartnerClient",
+    "PartnerEndpoint",
+    "PartnerRegistry",
+    "encode_submit_request",
+    "submit_request_size",
+]
 
 logger = logging.getLogger(__name__)
 
 _SUBMIT = "/wco.eco.v1.ExchangeService/SubmitDocument"
+_NODE_INFO = "/wco.eco.v1.NodeService/GetNodeInfo"
+
+#: gRPC's default limit on a received message: a partner that publishes no
+#: limit refuses larger messages in its transport (REQ-LIM-001).
+GRPC_DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+#: Size of the client's own send window; partners publish their receive limit.
+_MAX_SEND_BYTES = 64 * 1024 * 1024
+#: Longest wait for a partner's NodeInfo before an attempt (it is retried later).
+_NODE_INFO_TIMEOUT_S = 2.0
+#: Codes after which a missing NodeInfo is asked for again at the next attempt.
+_TRANSIENT = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
 
 
 def _varint(value: int) -> bytes:
@@ -40,6 +66,12 @@ def encode_submit_request(request_id: str, envelope: bytes) -> bytes:
     """Serialize a ``SubmitDocumentRequest`` carrying ``envelope`` byte for byte."""
     rid = request_id.encode("utf-8")
     return b"".join((b"\x0a", _varint(len(rid)), rid, b"\x12", _varint(len(envelope)), envelope))
+
+
+def submit_request_size(request_id: str, envelope: bytes) -> int:
+    """Serialized size of the ``SubmitDocumentRequest`` for ``envelope`` (REQ-LIM-001)."""
+    rid = len(request_id.encode("utf-8"))
+    return 2 + len(_varint(rid)) + rid + len(_varint(len(envelope))) + len(envelope)
 
 
 def _identity(data: bytes) -> bytes:
@@ -83,7 +115,7 @@ class PartnerClient:
             certificate_chain=client_cert_pem,
         )
         options: list[tuple[str, str | int]] = [
-            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max(max_message_bytes, _MAX_SEND_BYTES)),
             ("grpc.max_receive_message_length", max_message_bytes),
         ]
         if endpoint.tls_server_name:
@@ -94,6 +126,39 @@ class PartnerClient:
             request_serializer=_identity,
             response_deserializer=exchange_service_pb2.SubmitDocumentResponse.FromString,
         )
+        self._node_info = self._channel.unary_unary(
+            _NODE_INFO,
+            request_serializer=node_service_pb2.GetNodeInfoRequest.SerializeToString,
+            response_deserializer=node_service_pb2.GetNodeInfoResponse.FromString,
+        )
+        self._published_max: int | None = None
+
+    async def published_max_message_bytes(self) -> int:
+        """The partner's published ``NodeInfo.limits.max_message_bytes`` (REQ-LIM-001).
+
+        Asked once per client and cached. A partner that answers without a
+        limit, or does not implement ``GetNodeInfo``, counts as unknown (0) and
+        is not asked again; a transient failure is not cached.
+
+        Returns:
+            The limit in bytes, or 0 when unknown.
+        """
+        if self._published_max is not None:
+            return self._published_max
+        try:
+            response: node_service_pb2.GetNodeInfoResponse = await self._node_info(
+                node_service_pb2.GetNodeInfoRequest(), timeout=_NODE_INFO_TIMEOUT_S
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in _TRANSIENT:
+                return 0
+            logger.info(
+                "partner %s publishes no NodeInfo (%s)", self.endpoint.country, exc.code().name
+            )
+            self._published_max = 0
+            return 0
+        self._published_max = int(response.node.limits.max_message_bytes)
+        return self._published_max
 
     async def submit(
         self, *, request_id: str, envelope: bytes, timeout_s: float

@@ -12,6 +12,11 @@ bytes on every attempt, and:
 - on UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED, RESOURCE_EXHAUSTED other than
   ``MESSAGE_TOO_LARGE`` or a broken connection: retries with exponential
   backoff and jitter;
+- a request larger than the partner's published ``max_message_bytes``
+  (NodeInfo, asked once per partner) is not sent, and a RESOURCE_EXHAUSTED
+  without ErrorInfo for a request larger than gRPC's default 4 MiB is the
+  transport's size check: both end FAILED with ``MESSAGE_TOO_LARGE``
+  (REQ-LIM-001);
 - on any other refusal: marks the entry FAILED with the ErrorInfo reason, for
   the operator (``eco-node status``) and the log.
 """
@@ -34,7 +39,11 @@ from grpc_status import rpc_status
 
 from reference_node.config import DeliveryConfig
 from reference_node.core.errors import EcoError
-from reference_node.sender.client import PartnerRegistry
+from reference_node.sender.client import (
+    GRPC_DEFAULT_MAX_MESSAGE_BYTES,
+    PartnerRegistry,
+    submit_request_size,
+)
 from reference_node.server.status import reason_of_status
 from reference_node.store.base import OutboxRecord, WriteTransaction
 from reference_node.store.sqlite import SqliteStore
@@ -64,6 +73,8 @@ RETRYABLE_CODES = frozenset(
         grpc.StatusCode.ABORTED,
     }
 )
+
+_TOO_LARGE = "MESSAGE_TOO_LARGE"
 
 #: How long a claimed entry stays leased beyond the attempt deadline; after that
 #: another worker may take it over (its holder is presumed dead).
@@ -260,6 +271,15 @@ class OutboxWorker:
             )
         endpoint = client.endpoint
         deadline_ms = endpoint.deadline_ms or self._delivery.deadline_ms
+        size = submit_request_size(entry.request_id, entry.envelope)
+        published = await client.published_max_message_bytes()
+        if published and size > published:
+            message = (
+                f"request of {size} bytes exceeds {entry.recipient}'s published "
+                f"max_message_bytes {published}"
+            )
+            logger.error("delivery of %s not sent: %s", entry.request_id, message)
+            return AttemptOutcome(status=FAILED, reason=_TOO_LARGE, message=message)
         try:
             receipt = await client.submit(
                 request_id=entry.request_id,
@@ -267,7 +287,7 @@ class OutboxWorker:
                 timeout_s=deadline_ms / 1000.0,
             )
         except grpc.aio.AioRpcError as exc:
-            return self._refusal(entry, exc)
+            return self._refusal(entry, exc, size=size)
         except (OSError, RuntimeError) as exc:  # broken connection below gRPC
             return AttemptOutcome(status=PENDING, reason="CONNECTION_FAILED", message=str(exc))
         try:
@@ -282,7 +302,15 @@ class OutboxWorker:
             return AttemptOutcome(status=PENDING, reason=exc.reason, message=exc.message)
         return AttemptOutcome(status=status, receipt=receipt)
 
-    def _refusal(self, entry: OutboxRecord, exc: grpc.aio.AioRpcError) -> AttemptOutcome:
+    def _refusal(
+        self, entry: OutboxRecord, exc: grpc.aio.AioRpcError, *, size: int
+    ) -> AttemptOutcome:
+        """Classify a failed call (REQ-PUSH-006).
+
+        A RESOURCE_EXHAUSTED without ErrorInfo for a request larger than gRPC's
+        default receive limit is the partner's transport refusing the message
+        size (REQ-LIM-001): it is final, reported as ``MESSAGE_TOO_LARGE``.
+        """
         code = exc.code()
         reason = ""
         try:
@@ -292,8 +320,15 @@ class OutboxWorker:
         if status is not None:
             reason = reason_of_status(status)
         message = exc.details() or ""
+        if (
+            code == grpc.StatusCode.RESOURCE_EXHAUSTED
+            and not reason
+            and size > GRPC_DEFAULT_MAX_MESSAGE_BYTES
+        ):
+            reason = _TOO_LARGE
+            message = f"request of {size} bytes refused by the transport: {message}"
         retry = code in RETRYABLE_CODES and not (
-            code == grpc.StatusCode.RESOURCE_EXHAUSTED and reason == "MESSAGE_TOO_LARGE"
+            code == grpc.StatusCode.RESOURCE_EXHAUSTED and reason == _TOO_LARGE
         )
         label = reason or code.name
         if retry:

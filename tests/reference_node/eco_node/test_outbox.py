@@ -21,7 +21,7 @@ from reference_node.sender.outbox import LEASE_MARGIN, OutboxWorker
 from reference_node.server.app import partner_registry
 from reference_node.service import Node
 from reference_node.store.base import OutboxRecord
-from wco.eco.v1 import envelope_pb2, exchange_service_pb2
+from wco.eco.v1 import envelope_pb2, exchange_service_pb2, node_service_pb2
 
 from .helpers import make_co, make_pkis, write_config
 
@@ -43,8 +43,10 @@ class ScriptedPartner:
     root: Path
     country: str
     script: Script
+    node_info_limit: int | None = None
     calls: list[str] = field(default_factory=list)
     sizes: list[int] = field(default_factory=list)
+    node_info_calls: int = 0
     server: grpc.aio.Server | None = None
     port: int = 0
 
@@ -75,6 +77,30 @@ class ScriptedPartner:
             },
         )
         server.add_generic_rpc_handlers((handler,))
+        if self.node_info_limit is not None:
+            limit = self.node_info_limit
+
+            async def node_info(
+                request: node_service_pb2.GetNodeInfoRequest,
+                context: grpc.aio.ServicerContext[bytes, bytes],
+            ) -> node_service_pb2.GetNodeInfoResponse:
+                del request, context
+                self.node_info_calls += 1
+                info = node_service_pb2.NodeInfo(country=self.country, spec_version="1.0.0")
+                info.limits.max_message_bytes = limit
+                return node_service_pb2.GetNodeInfoResponse(node=info)
+
+            info_handler = grpc.method_handlers_generic_handler(
+                "wco.eco.v1.NodeService",
+                {
+                    "GetNodeInfo": grpc.unary_unary_rpc_method_handler(
+                        node_info,
+                        request_deserializer=node_service_pb2.GetNodeInfoRequest.FromString,
+                        response_serializer=node_service_pb2.GetNodeInfoResponse.SerializeToString,
+                    )
+                },
+            )
+            server.add_generic_rpc_handlers((info_handler,))
         self.port = server.add_secure_port("127.0.0.1:0", credentials)
         await server.start()
         self.server = server
@@ -95,8 +121,10 @@ class Clock:
         return self.now
 
 
-def _open_sender(root: Path, address: str, clock: Clock) -> Node:
-    config = write_config(root, "XA", {"XB": address}, name=f"XA-{address.rsplit(':', 1)[1]}")
+def _open_sender(root: Path, address: str, clock: Clock, *, extra: str = "") -> Node:
+    config = write_config(
+        root, "XA", {"XB": address}, name=f"XA-{address.rsplit(':', 1)[1]}", extra=extra
+    )
     return Node.open(load_config(config), clock=clock)
 
 
@@ -220,6 +248,105 @@ def test_lease_of_a_crashed_attempt_expires(pki_root: Path) -> None:
             assert partner.calls == [issued.request_id]
             entry = _entry(node, issued.request_id)
             assert (entry.status, entry.attempts) == (PENDING, 1)
+        finally:
+            await worker._partners.close()
+            await asyncio.to_thread(node.close)
+            await partner.stop()
+
+    asyncio.run(scenario())
+
+
+_BIG_LIMITS = "\n[limits]\nmax_message_bytes = 16777216\nmax_payload_bytes = 8388608\n"
+
+
+def test_transport_size_refusal_of_a_large_message_is_final(pki_root: Path) -> None:
+    """RESOURCE_EXHAUSTED without ErrorInfo for > 4 MiB: FAILED MESSAGE_TOO_LARGE, no retry."""
+
+    async def scenario() -> None:
+        # No NodeInfo and gRPC's default 4 MiB receive limit: the transport refuses.
+        partner = ScriptedPartner(root=pki_root, country="XB", script=_unavailable)
+        address = await partner.start()
+        clock = Clock()
+        node = _open_sender(pki_root, address, clock, extra=_BIG_LIMITS)
+        worker = _worker(node, clock)
+        try:
+            co = make_co("XA", "XB")
+            co.exporter.address.lines.extend(["x" * 4000] * 1300)  # about 5 MiB
+            issued = await asyncio.to_thread(node.issue_certificate, co)
+            assert len(_entry(node, issued.request_id).envelope) > 4 * 1024 * 1024
+            assert await worker.deliver_due() == 1
+            entry = _entry(node, issued.request_id)
+            assert (entry.status, entry.last_error_reason) == (FAILED, "MESSAGE_TOO_LARGE")
+            assert partner.calls == []  # refused by the transport, before the handler
+            clock.now += dt.timedelta(hours=1)
+            assert await worker.deliver_due() == 0
+        finally:
+            await worker._partners.close()
+            await asyncio.to_thread(node.close)
+            await partner.stop()
+
+    asyncio.run(scenario())
+
+
+def test_message_over_published_limit_is_not_sent(pki_root: Path) -> None:
+    """A request above the partner's NodeInfo limit is FAILED unsent; NodeInfo is asked once."""
+
+    async def scenario() -> None:
+        partner = ScriptedPartner(
+            root=pki_root, country="XB", script=_unavailable, node_info_limit=512
+        )
+        address = await partner.start()
+        clock = Clock()
+        node = _open_sender(pki_root, address, clock)
+        worker = _worker(node, clock)
+        try:
+            ids = []
+            for _ in range(2):
+                issued = await asyncio.to_thread(node.issue_certificate, make_co("XA", "XB"))
+                ids.append(issued.request_id)
+                assert await worker.deliver_due() == 1
+            for request_id in ids:
+                entry = _entry(node, request_id)
+                assert (entry.status, entry.last_error_reason) == (FAILED, "MESSAGE_TOO_LARGE")
+                assert "512" in entry.last_error_message
+            assert partner.calls == []
+            assert partner.node_info_calls == 1
+        finally:
+            await worker._partners.close()
+            await asyncio.to_thread(node.close)
+            await partner.stop()
+
+    asyncio.run(scenario())
+
+
+def test_resource_exhausted_on_a_small_message_is_retried(pki_root: Path) -> None:
+    """RESOURCE_EXHAUSTED without MESSAGE_TOO_LARGE on a small message stays retryable."""
+
+    async def exhausted(
+        number: int,
+        request: exchange_service_pb2.SubmitDocumentRequest,
+        context: grpc.aio.ServicerContext[bytes, bytes],
+    ) -> exchange_service_pb2.SubmitDocumentResponse:
+        del number, request
+        await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "too many calls")
+        raise AssertionError("abort returns only by raising")
+
+    async def scenario() -> None:
+        partner = ScriptedPartner(
+            root=pki_root, country="XB", script=exhausted, node_info_limit=4 * 1024 * 1024
+        )
+        address = await partner.start()
+        clock = Clock()
+        node = _open_sender(pki_root, address, clock)
+        worker = _worker(node, clock)
+        try:
+            issued = await asyncio.to_thread(node.issue_certificate, make_co("XA", "XB"))
+            assert await worker.deliver_due() == 1
+            entry = _entry(node, issued.request_id)
+            assert (entry.status, entry.last_error_reason) == (PENDING, "RESOURCE_EXHAUSTED")
+            clock.now = entry.next_attempt_time
+            assert await worker.deliver_due() == 1
+            assert partner.calls == [issued.request_id] * 2
         finally:
             await worker._partners.close()
             await asyncio.to_thread(node.close)
