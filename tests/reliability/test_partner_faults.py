@@ -52,7 +52,8 @@ def _drive(adapter: Adapter, partner: FakePartner, behaviour: Behaviour, *, at_l
         # ``deliver`` returns once nothing is due; entries in backoff become due
         # within max_backoff_ms (100 ms here), so poll a little slower than that.
         time.sleep(0.12)
-        report = adapter.deliver(timeout_ms=1500)
+        # Longer than the 700 ms deadline, so Deliver does not cut attempts short.
+        report = adapter.deliver(timeout_ms=3000)
         assert not any(
             e.status == _DELIVERED and e.request_id not in partner.stored for e in report.entries
         ), "an entry counts as delivered that the partner never stored"
@@ -108,7 +109,10 @@ def test_everything_queued_is_delivered_once_after_partner_faults(
         assert all(e.status != _DELIVERED for e in adapter.outbox().entries)
 
         fake_xb.behaviour = Behaviour.OK
-        for _ in range(60):
+        # An attempt cut short by a Deliver timeout keeps its outbox lease until
+        # it expires (deadline + 10 s), so allow well over that for the last ones.
+        settle_by = time.monotonic() + 45
+        while time.monotonic() < settle_by:
             time.sleep(0.12)
             report = adapter.deliver(timeout_ms=5000)
             if all(e.status in (_DELIVERED, _FAILED) for e in report.entries):
