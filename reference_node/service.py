@@ -25,7 +25,7 @@ import datetime as dt
 import logging
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -48,6 +48,7 @@ from reference_node.core.errors import (
     FieldInvalid,
     FieldMissing,
     FieldViolation,
+    NodeUnavailable,
     UnknownDocument,
 )
 from reference_node.core.intake import (
@@ -160,13 +161,20 @@ class _TxView:
     def __init__(self, tx: WriteTransaction, *, node_country: str) -> None:
         self._tx = tx
         self._country = node_country
+        self._rows: dict[str, CertificateRow | None] = {}
+
+    def _certificate(self, key: str) -> CertificateRow | None:
+        # One read per certificate and plan: the plan reads, the caller writes afterwards.
+        if key not in self._rows:
+            self._rows[key] = self._tx.certificate(key)
+        return self._rows[key]
 
     def certificate_state(self, ref: CertificateRef) -> CertificateState | None:
-        row = self._tx.certificate(ref.key)
+        row = self._certificate(ref.key)
         return decode_state(row.state) if row is not None else None
 
     def certificate_request_id(self, ref: CertificateRef) -> str | None:
-        row = self._tx.certificate(ref.key)
+        row = self._certificate(ref.key)
         return row.request_id if row is not None else None
 
     def verification_case(self, verification_id: str) -> VerificationCase | None:
@@ -428,6 +436,93 @@ class Node:
             return stored.receipt
         raise DuplicateConflict("request_id already used for a different document")
 
+    def _prepare(
+        self,
+        *,
+        caller: str,
+        request_id: str,
+        envelope: envelope_pb2.Envelope,
+        request_len: int,
+        now: dt.datetime,
+    ) -> bytes | VerifiedSubmission:
+        """Section 5.4 steps 3-8 off the event loop: idempotency lookup, then the core checks.
+
+        Returns:
+            The stored receipt of an identical earlier submission, or the
+            verified submission to commit.
+
+        Raises:
+            EcoError: The refusal.
+        """
+        stored = self.store.document_by_request(caller, request_id)
+        if stored is not None:
+            return self._idempotent(stored, envelope)
+        return verify_submission(
+            request_id=request_id,
+            envelope_bytes_len=request_len,
+            envelope=envelope,
+            caller_country=caller,
+            node_country=self.country,
+            trust=self._trust,
+            codelists=self.codelists,
+            limits=self.config.limits,
+            now=now,
+        )
+
+    async def prepare_submission(
+        self,
+        *,
+        caller: str,
+        request_id: str,
+        envelope: envelope_pb2.Envelope,
+        request_len: int,
+    ) -> bytes | VerifiedSubmission:
+        """Everything of :meth:`submit` before the store transaction (section 5.4 steps 1-8).
+
+        Verification runs in the node's worker threads, so several
+        submissions of one stream can be checked at once (REQ-PUSH-005).
+
+        Returns:
+            The stored receipt of an identical earlier submission
+            (REQ-IDEM-002), or the verified submission to pass to
+            :meth:`commit_submission`.
+
+        Raises:
+            EcoError: The refusal, in the order of section 5.4.
+        """
+        check_request_id(request_id)
+        check_sizes(envelope_bytes_len=request_len, envelope=envelope, limits=self.config.limits)
+        now = self.clock()
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._cpu,
+            lambda: self._prepare(
+                caller=caller,
+                request_id=request_id,
+                envelope=envelope,
+                request_len=request_len,
+                now=now,
+            ),
+        )
+
+    def commit_submission(
+        self,
+        *,
+        caller: str,
+        verified: VerifiedSubmission,
+        envelope: envelope_pb2.Envelope,
+        envelope_bytes: bytes,
+    ) -> Awaitable[bytes]:
+        """Queue the store transaction of a verified submission; await it for the receipt.
+
+        The transaction is queued when this is called, so calls made in
+        request order are applied in request order (the lifecycle rules of a
+        stream see its earlier documents).
+        """
+        return self.store.write_async(
+            lambda tx: self._commit_received(tx, verified, caller, envelope, envelope_bytes)
+        )
+
     async def submit(
         self,
         *,
@@ -438,6 +533,11 @@ class Node:
         request_len: int,
     ) -> bytes:
         """Receive one submitted document; return the serialized receipt (REQ-PUSH-001).
+
+        The request id and sizes are checked on the event loop; the
+        idempotency lookup and the core checks run in one hop to a worker
+        thread, which then queues the store transaction itself; the event loop
+        is woken once, when the receipt is committed.
 
         Args:
             caller: The caller's country (REQ-ACC-001).
@@ -451,29 +551,47 @@ class Node:
         """
         check_request_id(request_id)
         check_sizes(envelope_bytes_len=request_len, envelope=envelope, limits=self.config.limits)
-        stored = await self.store.read_async(self.store.document_by_request, caller, request_id)
-        if stored is not None:
-            return self._idempotent(stored, envelope)
         now = self.clock()
         loop = asyncio.get_running_loop()
-        trust = self._trust
-        verified = await loop.run_in_executor(
-            self._cpu,
-            lambda: verify_submission(
-                request_id=request_id,
-                envelope_bytes_len=request_len,
-                envelope=envelope,
-                caller_country=caller,
-                node_country=self.country,
-                trust=trust,
-                codelists=self.codelists,
-                limits=self.config.limits,
-                now=now,
-            ),
-        )
-        return await self.store.write_async(
-            lambda tx: self._commit_received(tx, verified, caller, envelope, envelope_bytes)
-        )
+        result: asyncio.Future[bytes] = loop.create_future()
+
+        def settle(value: bytes | None, error: BaseException | None) -> None:
+            if result.done():
+                return  # the caller went away
+            if error is not None:
+                result.set_exception(error)
+            else:
+                assert value is not None
+                result.set_result(value)
+
+        def committed(future: concurrent.futures.Future[bytes]) -> None:
+            try:
+                value: bytes | None = future.result()
+                error: BaseException | None = None
+            except BaseException as exc:  # handed to the waiting caller
+                value, error = None, exc
+            loop.call_soon_threadsafe(settle, value, error)
+
+        def work() -> None:
+            try:
+                prepared = self._prepare(
+                    caller=caller,
+                    request_id=request_id,
+                    envelope=envelope,
+                    request_len=request_len,
+                    now=now,
+                )
+                if isinstance(prepared, bytes):
+                    loop.call_soon_threadsafe(settle, prepared, None)
+                    return
+                self.store.write_future(
+                    lambda tx: self._commit_received(tx, prepared, caller, envelope, envelope_bytes)
+                ).add_done_callback(committed)
+            except BaseException as exc:  # handed to the waiting caller
+                loop.call_soon_threadsafe(settle, None, exc)
+
+        self._cpu.submit(work)
+        return await result
 
     def _commit_received(
         self,
@@ -491,7 +609,16 @@ class Node:
             verified, _TxView(tx, node_country=self.country), node_country=self.country, now=now
         )
         doc = verified.document
-        sequence = tx.insert_document(
+        sequence = tx.next_sequence()
+        receipt = build_receipt(
+            verified=verified,
+            sender_country=caller,
+            receiver_country=self.country,
+            sequence=sequence,
+            received_time=now,
+            signer=self.node_signer,
+        ).SerializeToString()
+        stored_at = tx.insert_document(
             NewDocument(
                 request_id=verified.request_id,
                 sender_country=caller,
@@ -504,21 +631,15 @@ class Node:
                 verification_id=doc.verification_id,
                 store_time=now,
                 origin="received",
+                receipt=receipt,
             )
         )
+        if stored_at != sequence:  # pragma: no cover - the store assigns next_sequence()
+            raise NodeUnavailable("document stored at an unexpected sequence")
         for state in plan.states_to_write:
             tx.put_certificate(_state_row(state, request_id=verified.request_id, at=now))
         if plan.verification_to_write is not None:
             tx.put_verification(_case_row(plan.verification_to_write, at=now))
-        receipt = build_receipt(
-            verified=verified,
-            sender_country=caller,
-            receiver_country=self.country,
-            sequence=sequence,
-            received_time=now,
-            signer=self.node_signer,
-        ).SerializeToString()
-        tx.set_receipt(sequence, receipt)
         return receipt
 
     # -- reading (REQ-ACC-003, REQ-ACC-004) ---------------------------------------------

@@ -61,6 +61,11 @@ def key_id(public_key: PublicKeyTypes) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
+@lru_cache(maxsize=64)
+def _leaf_key_id(der: bytes) -> str:
+    return key_id(x509.load_der_x509_certificate(der).public_key())
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def parse_certificate(der: bytes) -> x509.Certificate:
     """Parse a DER certificate, cached by its bytes (REQ-PKI-001).
@@ -166,8 +171,8 @@ class SigningIdentity:
 
     @property
     def key_id(self) -> str:
-        """Key id of the leaf's public key (REQ-SIG-004)."""
-        return key_id(self.chain[0].public_key())
+        """Key id of the leaf's public key (REQ-SIG-004), computed once per leaf."""
+        return _leaf_key_id(self.chain_der[0])
 
     @property
     def algorithm(self) -> int:

@@ -29,6 +29,7 @@ from reference_node.core.errors import (
     PayloadMalformed,
     UnknownDocument,
 )
+from reference_node.core.intake import VerifiedSubmission
 from reference_node.core.tokens import decode_cursor, encode_cursor
 from reference_node.server.status import (
     abort_with,
@@ -46,7 +47,13 @@ from wco.eco.v1 import (
     trust_service_pb2,
 )
 
-__all__ = ["CONFORMANCE_PROFILES", "FeedNotifier", "NodeServicers", "generic_handlers"]
+__all__ = [
+    "CONFORMANCE_PROFILES",
+    "STREAM_WINDOW",
+    "FeedNotifier",
+    "NodeServicers",
+    "generic_handlers",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +62,8 @@ CONFORMANCE_PROFILES = ("core", "lifecycle", "verification", "pull", "sender", "
 
 _M = TypeVar("_M", bound=Message)
 _WATCH_BATCH = 100
+#: Documents of one SubmitDocumentStream read ahead and in work before the oldest is answered.
+STREAM_WINDOW = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +208,10 @@ def _wrap_field(number: int, payload: bytes) -> bytes:
     return _encode_varint((number << 3) | 2) + _encode_varint(len(payload)) + payload
 
 
+async def _refuse_stream_excess(limit: int) -> bytes:
+    raise MessageTooLarge(f"a stream carries at most {limit} documents")
+
+
 def _valid_kind(kind: int) -> int:
     if kind and kind not in payload_types.TYPE_BY_KIND:
         raise FieldInvalid(
@@ -251,36 +264,145 @@ class NodeServicers:
         receipt = await self._submit_one(caller, request)
         return _wrap_field(1, receipt)
 
+    async def _stream_stage(
+        self,
+        caller: str,
+        request: Incoming[exchange_service_pb2.SubmitDocumentStreamRequest],
+        *,
+        previous: asyncio.Event | None,
+        queued: asyncio.Event,
+        earlier_same_id: asyncio.Task[bytes] | None,
+    ) -> bytes:
+        """One document of a stream: verified concurrently, committed in request order.
+
+        ``previous`` is set once the document before this one has queued its
+        store transaction (or failed); this stage queues its own only then and
+        sets ``queued``. A request id already used earlier in the same stream
+        waits for that document to finish and is then handled exactly as a
+        lone submission, so idempotency answers are those of sequential
+        processing (REQ-PUSH-005, REQ-IDEM-002).
+        """
+        prepared: bytes | VerifiedSubmission | None = None
+        refusal: Exception | None = None
+        try:
+            message = request.require()
+            try:
+                envelope_bytes = raw_field_bytes(request.raw, 2)
+            except ValueError as exc:
+                raise PayloadMalformed("request is not a parsable message") from exc
+            if earlier_same_id is None:
+                prepared = await self.node.prepare_submission(
+                    caller=caller,
+                    request_id=message.request_id,
+                    envelope=message.envelope,
+                    request_len=len(request.raw),
+                )
+        except Exception as exc:  # answered in order, after the earlier documents
+            refusal = exc
+        try:
+            if previous is not None:
+                await previous.wait()
+            if refusal is not None:
+                raise refusal
+            if earlier_same_id is not None:
+                await asyncio.wait([earlier_same_id])
+                return await self.node.submit(
+                    caller=caller,
+                    request_id=message.request_id,
+                    envelope=message.envelope,
+                    envelope_bytes=envelope_bytes,
+                    request_len=len(request.raw),
+                )
+            if isinstance(prepared, bytes):
+                return prepared
+            assert prepared is not None
+            pending = self.node.commit_submission(
+                caller=caller,
+                verified=prepared,
+                envelope=message.envelope,
+                envelope_bytes=envelope_bytes,
+            )
+            queued.set()
+            return await pending
+        finally:
+            queued.set()
+
     async def submit_document_stream(
         self,
         requests: AsyncIterator[Incoming[exchange_service_pb2.SubmitDocumentStreamRequest]],
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> AsyncIterator[bytes]:
-        """SubmitDocumentStream (REQ-PUSH-005): one response per request, in order."""
+        """SubmitDocumentStream (REQ-PUSH-005): one response per request, in order.
+
+        Requests are read ahead (up to :data:`STREAM_WINDOW` unanswered) and
+        verified concurrently; their store transactions are queued in request
+        order, so concurrent documents share group commits and lifecycle rules
+        see the stream's earlier documents; answers are sent in request order.
+        """
         try:
             caller = self._caller(context)
         except EcoError as exc:
             await abort_with(context, exc)
         limit = self.node.config.limits.max_stream_documents
-        count = 0
-        async for request in requests:
-            count += 1
-            request_id = request.message.request_id if request.message is not None else ""
-            head = exchange_service_pb2.SubmitDocumentStreamResponse(
-                request_id=request_id
-            ).SerializeToString()
+        window = asyncio.Semaphore(STREAM_WINDOW)
+        order: asyncio.Queue[tuple[bytes, asyncio.Task[bytes]] | None] = asyncio.Queue()
+        stages: set[asyncio.Task[bytes]] = set()
+
+        async def read_ahead() -> None:
+            count = 0
+            previous: asyncio.Event | None = None
+            by_id: dict[str, asyncio.Task[bytes]] = {}
             try:
-                if count > limit:
-                    raise MessageTooLarge(f"a stream carries at most {limit} documents")
-                receipt = await self._submit_one(caller, request)  # type: ignore[arg-type]
-                yield head + _wrap_field(2, receipt)
-            except EcoError as exc:
-                yield head + _wrap_field(3, to_rpc_status(exc).SerializeToString())
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("stream submission failed unexpectedly")
-                yield head + _wrap_field(3, unavailable_status().SerializeToString())
+                async for request in requests:
+                    await window.acquire()
+                    count += 1
+                    request_id = request.message.request_id if request.message is not None else ""
+                    head = exchange_service_pb2.SubmitDocumentStreamResponse(
+                        request_id=request_id
+                    ).SerializeToString()
+                    if count > limit:
+                        stage = asyncio.ensure_future(_refuse_stream_excess(limit))
+                    else:
+                        queued = asyncio.Event()
+                        stage = asyncio.ensure_future(
+                            self._stream_stage(
+                                caller,
+                                request,
+                                previous=previous,
+                                queued=queued,
+                                earlier_same_id=by_id.get(request_id),
+                            )
+                        )
+                        previous = queued
+                        if request_id:
+                            by_id[request_id] = stage
+                    stages.add(stage)
+                    stage.add_done_callback(stages.discard)
+                    order.put_nowait((head, stage))
+            finally:
+                order.put_nowait(None)
+
+        reader = asyncio.ensure_future(read_ahead())
+        try:
+            while (item := await order.get()) is not None:
+                head, stage = item
+                try:
+                    receipt = await stage
+                    response = head + _wrap_field(2, receipt)
+                except EcoError as exc:
+                    response = head + _wrap_field(3, to_rpc_status(exc).SerializeToString())
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    logger.exception("stream submission failed unexpectedly")
+                    response = head + _wrap_field(3, unavailable_status().SerializeToString())
+                window.release()
+                yield response
+            await reader  # a broken request stream ends the call with its error
+        finally:
+            reader.cancel()
+            for stage in list(stages):
+                stage.cancel()
 
     @map_errors
     async def get_document(

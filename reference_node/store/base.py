@@ -54,6 +54,8 @@ class NewDocument:
         verification_id: The verification case id, for verification documents.
         store_time: When it was stored.
         origin: ``"received"`` (pushed by a partner) or ``"issued"`` (by this node).
+        receipt: The serialized receipt signed for it, when known at insert
+            (it names the sequence: see :meth:`WriteTransaction.next_sequence`).
     """
 
     request_id: str
@@ -67,6 +69,7 @@ class NewDocument:
     verification_id: str | None
     store_time: dt.datetime
     origin: str
+    receipt: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +194,10 @@ class WriteTransaction(ABC):
     @abstractmethod
     def verifications_by_id(self, verification_id: str) -> Sequence[VerificationRow]:
         """Every stored case with that id (one per requesting country at most)."""
+
+    @abstractmethod
+    def next_sequence(self) -> int:
+        """The sequence the next :meth:`insert_document` of this transaction assigns."""
 
     @abstractmethod
     def insert_document(self, document: NewDocument) -> int:

@@ -243,12 +243,41 @@ class _Reads:
         return _outbox(row) if row is not None else None
 
 
+@dataclass(slots=True)
+class _Batch:
+    """State shared by the jobs of one write transaction.
+
+    ``next_sequence`` is read once per transaction (the writer holds SQLite's
+    write lock from ``BEGIN IMMEDIATE`` to ``COMMIT``, so no other process can
+    append meanwhile) and advanced by each insert; a job rolled back restores
+    it.
+    """
+
+    next_sequence: int | None = None
+    appended: bool = False
+
+
 class _Transaction(_Reads, WriteTransaction):
     """:class:`WriteTransaction` over the writer connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, batch: _Batch | None = None) -> None:
         super().__init__(conn)
-        self.appended = False
+        self.batch = batch if batch is not None else _Batch()
+
+    @property
+    def appended(self) -> bool:
+        """Whether a document was inserted in this transaction."""
+        return self.batch.appended
+
+    def next_sequence(self) -> int:
+        batch = self.batch
+        if batch.next_sequence is None:
+            row = self.conn.execute(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'documents'), "
+                "0), COALESCE((SELECT MAX(sequence) FROM documents), 0))"
+            ).fetchone()
+            batch.next_sequence = int(row[0]) + 1
+        return batch.next_sequence
 
     def verification(self, requesting_country: str, verification_id: str) -> VerificationRow | None:
         row = self.conn.execute(
@@ -260,11 +289,13 @@ class _Transaction(_Reads, WriteTransaction):
         return _verification(row) if row is not None else None
 
     def insert_document(self, document: NewDocument) -> int:
-        cursor = self.conn.execute(
-            "INSERT INTO documents (request_id, sender_country, recipient_country, kind, "
-            "payload_type, payload_sha256, envelope, certificate_key, verification_id, "
-            "store_time, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        sequence = self.next_sequence()
+        self.conn.execute(
+            "INSERT INTO documents (sequence, request_id, sender_country, recipient_country, "
+            "kind, payload_type, payload_sha256, envelope, certificate_key, verification_id, "
+            "store_time, origin, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                sequence,
                 document.request_id,
                 document.sender_country,
                 document.recipient_country,
@@ -276,12 +307,11 @@ class _Transaction(_Reads, WriteTransaction):
                 document.verification_id,
                 to_micros(document.store_time),
                 document.origin,
+                document.receipt,
             ),
         )
-        self.appended = True
-        sequence = cursor.lastrowid
-        if sequence is None:  # pragma: no cover - sqlite always sets it on INSERT
-            raise NodeUnavailable("document insert returned no sequence")
+        self.batch.next_sequence = sequence + 1
+        self.batch.appended = True
         return sequence
 
     def set_receipt(self, sequence: int, receipt: bytes) -> None:
@@ -513,6 +543,10 @@ class SqliteStore(Store):
         """Like :meth:`write`, awaitable from the event loop."""
         return asyncio.wrap_future(self._submit(fn))
 
+    def write_future(self, fn: Callable[[WriteTransaction], T]) -> concurrent.futures.Future[T]:
+        """Queue ``fn`` (from any thread); the future completes once it is committed."""
+        return self._submit(fn)
+
     def _writer_loop(self) -> None:
         while True:
             job = self._queue.get()
@@ -534,36 +568,72 @@ class SqliteStore(Store):
                 return
 
     def _run_batch(self, batch: list[_Job]) -> None:
+        """Run queued jobs in one transaction and commit them with one fsync (group commit).
+
+        The jobs first run one after another without savepoints (the common
+        case: every job succeeds). If one fails, the whole transaction is
+        rolled back and the jobs run again, each inside its own savepoint, so
+        the failing one is rolled back alone and changes nothing.
+        """
+        jobs = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        if not jobs:
+            return
+        outcomes = self._attempt_batch(jobs, isolated=False)
+        if outcomes is None:
+            return
+        if len(jobs) > 1 and not all(ok for _, ok, _ in outcomes[0]):
+            # One job failed and took the others' work with it: again, isolated.
+            outcomes = self._attempt_batch(jobs, isolated=True)
+            if outcomes is None:
+                return
+        self._finish(*outcomes)
+
+    def _attempt_batch(
+        self, jobs: list[_Job], *, isolated: bool
+    ) -> tuple[list[tuple[_Job, bool, Any]], _Batch] | None:
+        """Run ``jobs`` in one transaction; commit unless a job failed while not isolated.
+
+        Returns:
+            The outcomes and batch state, or ``None`` when the jobs were
+            answered already (storage failure).
+        """
         conn = self._writer_conn
-        outcomes: list[tuple[_Job, bool, Any]] = []
-        appended = False
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             logger.error("cannot begin a write transaction: %s", exc)
-            for job in batch:
+            for job in jobs:
                 job.future.set_exception(NodeUnavailable("storage is busy, retry later"))
-            return
-        for job in batch:
-            if not job.future.set_running_or_notify_cancel():
-                continue
-            tx = _Transaction(conn)
+            return None
+        state = _Batch()
+        outcomes: list[tuple[_Job, bool, Any]] = []
+        for job in jobs:
+            tx = _Transaction(conn, state)
+            before = state.next_sequence, state.appended
             try:
-                conn.execute("SAVEPOINT job")
+                if isolated:
+                    conn.execute("SAVEPOINT job")
                 result = job.fn(tx)
-                conn.execute("RELEASE job")
+                if isolated:
+                    conn.execute("RELEASE job")
                 outcomes.append((job, True, result))
-                appended = appended or tx.appended
             except BaseException as exc:  # handed to the waiting caller
+                if isinstance(exc, sqlite3.Error):
+                    logger.error("write failed: %s", exc)
+                    exc = NodeUnavailable("storage failure, retry later")
+                outcomes.append((job, False, exc))
+                if not isolated:
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        logger.exception("rollback of a failed batch failed")
+                    return outcomes, _Batch()
+                state.next_sequence, state.appended = before
                 try:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                 except sqlite3.Error:
                     logger.exception("savepoint rollback failed")
-                if isinstance(exc, sqlite3.Error):
-                    logger.error("write failed: %s", exc)
-                    exc = NodeUnavailable("storage failure, retry later")
-                outcomes.append((job, False, exc))
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -572,16 +642,19 @@ class SqliteStore(Store):
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 logger.exception("rollback after failed commit failed")
-            for job, _, _ in outcomes:
+            for job in jobs:
                 job.future.set_exception(NodeUnavailable("storage failure, retry later"))
-            return
+            return None
+        return outcomes, state
+
+    def _finish(self, outcomes: list[tuple[_Job, bool, Any]], state: _Batch) -> None:
         for job, ok, value in outcomes:
             if ok:
                 job.future.set_result(value)
             else:
                 job.future.set_exception(value)
-        if appended:
-            last = self.last_sequence_on(conn)
+        if state.appended and state.next_sequence is not None:
+            last = state.next_sequence - 1
             for listener in list(self._listeners):
                 try:
                     listener(last)

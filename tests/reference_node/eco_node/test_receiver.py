@@ -411,3 +411,69 @@ def test_unparsable_request_is_payload_malformed_not_internal(env: dict) -> None
         raw(b"\x0a\xff\xff\xff", timeout=10)  # truncated length-delimited field
     assert _reason(info.value)[:2] == (grpc.StatusCode.INVALID_ARGUMENT, "PAYLOAD_MALFORMED")
     assert _feed_all(env) == before
+
+
+def _receipt_sequence(response: ex.SubmitDocumentStreamResponse) -> int:
+    return envelope_pb2.Receipt.FromString(response.receipt.payload).sequence
+
+
+def test_pipelined_stream_keeps_sequential_semantics(env: dict) -> None:  # type: ignore[type-arg]
+    """REQ-PUSH-005: documents of one stream are worked on together but judged in order.
+
+    A status change needs the CO before it; a request id reused in the stream gets the
+    idempotent answer (same receipt, or DUPLICATE_CONFLICT before any other check); a
+    second cancellation is an illegal transition; receipts' sequences follow request order.
+    """
+    stub, signer = env["xa"], env["signer"]
+    co = make_co("XA", "XB")
+    co_env = signed(signer, co)
+    cancel = lifecycle_pb2.StatusChange(
+        certificate={
+            "exporting_country": "XA",
+            "issuing_authority_id": "xa-customs",
+            "certificate_number": co.certificate_number,
+        },
+        new_state=lifecycle_pb2.ISSUER_STATE_CANCELLED,
+        reason="issued in error",
+    )
+    cancel.effective_time.GetCurrentTime()
+    cancel_env = signed(signer, cancel, payload_types.STATUS_CHANGE)
+    tampered = envelope_pb2.Envelope()
+    tampered.CopyFrom(cancel_env)
+    tampered.payload = tampered.payload + b"\x00"
+    r0, r1 = str(uuid.uuid4()), str(uuid.uuid4())
+    plan: list[tuple[str, envelope_pb2.Envelope]] = [
+        (r0, co_env),
+        (r1, cancel_env),
+        (r0, co_env),  # same id, same document: the first receipt
+        (r0, signed(signer, make_co("XA", "XB"))),  # same id, other document
+        (str(uuid.uuid4()), co_env),  # same certificate number, new id (REQ-IDEM-004)
+        (r1, tampered),  # reused id: DUPLICATE_CONFLICT, not SIGNATURE_INVALID
+        (str(uuid.uuid4()), signed(signer, cancel, payload_types.STATUS_CHANGE)),
+    ]
+    plan += [(str(uuid.uuid4()), signed(signer, make_co("XA", "XB"))) for _ in range(40)]
+    requests = [ex.SubmitDocumentStreamRequest(request_id=r, envelope=e) for r, e in plan]
+    responses = list(stub.SubmitDocumentStream(iter(requests), timeout=60))
+    assert [r.request_id for r in responses] == [r for r, _ in plan]
+    kinds = [r.WhichOneof("result") for r in responses]
+    assert (
+        kinds
+        == ["receipt", "receipt", "receipt", "error", "error", "error", "error"] + ["receipt"] * 40
+    )
+    assert responses[2].receipt.SerializeToString() == responses[0].receipt.SerializeToString()
+    from reference_node.server.status import reason_of_status
+
+    reasons = [reason_of_status(r.error) for r in responses[3:7]]
+    assert reasons == [
+        "DUPLICATE_CONFLICT",
+        "DUPLICATE_CONFLICT",
+        "DUPLICATE_CONFLICT",
+        "ILLEGAL_TRANSITION",
+    ]
+    accepted = [responses[0], responses[1], *responses[7:]]
+    sequences = [_receipt_sequence(r) for r in accepted]
+    assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+    status = stub.GetCertificateStatus(
+        ex.GetCertificateStatusRequest(certificate=cancel.certificate)
+    )
+    assert status.status.issuer_state == lifecycle_pb2.ISSUER_STATE_CANCELLED
