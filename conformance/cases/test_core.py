@@ -1112,3 +1112,90 @@ def test_issuer_directory_published(target: Target, suite_now: dt.datetime) -> N
     assert directory.country == target.node_country
     assert directory.version > 0
     assert directory.authorities, "REQ-DIR-001: directory lists no authority"
+
+
+# ---------------------------------------------------------------------------
+# faults found by the mutant run (tests/mutants, docs/conformance.md)
+
+
+@pytest.mark.requirement("REQ-AUTH-001", "REQ-PUSH-002")
+def test_signer_country_checked_alone(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists
+) -> None:
+    """XA's authority signs a CO of XC that names XA's authority id: SIGNER_NOT_AUTHORISED.
+
+    Only the signer's country is wrong: the authority id matches the CO (REQ-AUTH-002),
+    the chain is trusted and the caller is the sending country, so a node that checks the
+    authority id but not the country accepts it.
+    """
+    co = minimal_certificate(context_for(suite_pki, target, XC, code_lists))
+    co.issuing_authority.id = suite_pki.country(XA).authority_id
+    submission = signed_submission(
+        co.SerializeToString(), suite_pki.country(XA).authority, caller=XC
+    )
+    outcome = target.submit(XC, submission.request)
+    assert_refused(
+        outcome,
+        code="PERMISSION_DENIED",
+        reason="SIGNER_NOT_AUTHORISED",
+        rule="REQ-AUTH-001 signer of XA for a CO of XC",
+    )
+    assert_not_readable(
+        target, caller=XC, request_id=submission.request_id, certificate=reference_of(co)
+    )
+
+
+def _fields_in_reverse_order(canonical: bytes) -> bytes:
+    """Re-encode a serialized message with its top-level fields in descending field order.
+
+    The result parses to the same message but is not what a protobuf encoder writes, so a
+    node that re-serializes instead of keeping the received bytes returns other bytes.
+    """
+    groups: dict[int, list[bytes]] = {}
+    pos = 0
+
+    def varint() -> int:
+        nonlocal pos
+        value, shift = 0, 0
+        while True:
+            byte = canonical[pos]
+            pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    while pos < len(canonical):
+        start = pos
+        tag = varint()
+        wire = tag & 7
+        if wire == 0:
+            varint()
+        elif wire == 1:
+            pos += 8
+        elif wire == 2:
+            length = varint()
+            pos += length
+        elif wire == 5:
+            pos += 4
+        else:
+            raise ValueError(f"unexpected wire type {wire}")
+        groups.setdefault(tag >> 3, []).append(canonical[start:pos])
+    return b"".join(b"".join(groups[number]) for number in sorted(groups, reverse=True))
+
+
+@pytest.mark.requirement("REQ-GET-001", "REQ-SIG-002")
+def test_non_canonical_payload_read_back_unchanged(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists
+) -> None:
+    """A CO encoded with its fields in reverse order is stored and returned byte for byte."""
+    co = minimal_certificate(context_for(suite_pki, target, XA, code_lists))
+    canonical = co.SerializeToString()
+    payload = _fields_in_reverse_order(canonical)
+    assert payload != canonical
+    assert certificate_pb2.CertificateOfOrigin.FromString(payload) == co
+    submission = signed_submission(payload, suite_pki.country(XA).authority, caller=XA)
+    outcome = target.submit(XA, submission.request)
+    assert_accepted(
+        target, submission, outcome, now=dt.datetime.now(dt.UTC), rule="REQ-GET-001 non-canonical"
+    )

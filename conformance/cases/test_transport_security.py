@@ -12,11 +12,12 @@ import datetime as dt
 
 import grpc
 import pytest
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from conformance.client import Outcome, Target, _refusal_from_error
 from conformance.judge import assert_accepted, assert_not_readable, assert_refused, new_request_id
-from conformance.pki import Credential, SuitePki
+from conformance.pki import Credential, SuitePki, _leaf, _Validity, node_uri
 from conformance.receiver import (
     context_for,
     minimal_certificate,
@@ -204,3 +205,30 @@ def test_caller_identity_is_the_certificate_country(target: Target) -> None:
             rpc="NodeService/GetNodeInfo",
         )
         assert outcome.response is not None, f"REQ-ACC-001: {caller}: {outcome.summary()}"
+
+
+@pytest.mark.requirement("REQ-ACC-001")
+def test_client_certificate_from_another_countrys_ca_refused(
+    target: Target, suite_pki: SuitePki
+) -> None:
+    """A client certificate naming XA but issued by XC's TLS CA is refused.
+
+    The node trusts XC's TLS CA, but only for XC: the certificate must be issued by the
+    TLS CA configured for the country its URI names (REQ-ACC-001).
+    """
+    now = dt.datetime.now(dt.UTC)
+    credential = _leaf(
+        cn="XA node client issued by the XC TLS CA",
+        country=XC,
+        issuer=suite_pki.country(XC).tls_ca,
+        validity=_Validity(
+            not_before=now - dt.timedelta(hours=1), not_after=now + dt.timedelta(days=1)
+        ),
+        uris=(node_uri(XA),),
+        eku=(ExtendedKeyUsageOID.CLIENT_AUTH,),
+    )
+    channel = target.secure_channel(credential)
+    try:
+        _assert_rejected(_call_node_info(channel), "a certificate for XA from XC's TLS CA")
+    finally:
+        channel.close()
