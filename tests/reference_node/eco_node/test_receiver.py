@@ -472,7 +472,8 @@ def test_pipelined_stream_keeps_sequential_semantics(env: dict) -> None:  # type
     ]
     accepted = [responses[0], responses[1], *responses[7:]]
     sequences = [_receipt_sequence(r) for r in accepted]
-    assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences)
+    assert sequences == sorted(sequences)
+    assert len(set(sequences)) == len(sequences)
     status = stub.GetCertificateStatus(
         ex.GetCertificateStatusRequest(certificate=cancel.certificate)
     )

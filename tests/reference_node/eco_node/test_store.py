@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,56 @@ def test_documents_survive_reopen_and_filter_by_recipient(tmp_path: Path) -> Non
         after = store.list_documents(recipient="XB", after=xb[0].sequence, kind=0, limit=1)
         assert [d.request_id for d in after] == ["d2"]
         assert store.list_documents(recipient="XB", after=0, kind=2, limit=10) == []
+
+
+def test_batch_with_a_failing_job_commits_the_others_at_consecutive_sequences(
+    tmp_path: Path,
+) -> None:
+    """Group commit: a failing job is rolled back alone; sequences and receipts stay exact."""
+    seen: list[int] = []
+    with SqliteStore.open(tmp_path / "n.sqlite3") as store:
+        store.add_commit_listener(seen.append)
+        store.write(lambda tx: tx.insert_document(_doc("first")))
+        entered, release = threading.Event(), threading.Event()
+
+        def hold(tx: WriteTransaction) -> None:
+            entered.set()
+            release.wait(30)
+
+        def receipted(name: str) -> Callable[[WriteTransaction], int]:
+            def fn(tx: WriteTransaction) -> int:
+                sequence = tx.next_sequence()
+                doc = dataclasses.replace(_doc(name), receipt=f"receipt {sequence}".encode())
+                return tx.insert_document(doc)
+
+            return fn
+
+        def failing(tx: WriteTransaction) -> int:
+            tx.insert_document(_doc("lost"))
+            raise DuplicateConflict("refused after writing")
+
+        blocker = store.write_future(hold)
+        assert entered.wait(30)
+        # Queued while the writer is busy: these run as one batch.
+        futures = [
+            store.write_future(receipted("a")),
+            store.write_future(failing),
+            store.write_future(receipted("b")),
+            store.write_future(lambda tx: tx.insert_document(_doc("first"))),  # UNIQUE
+            store.write_future(receipted("c")),
+        ]
+        release.set()
+        blocker.result(30)
+        assert [futures[i].result(30) for i in (0, 2, 4)] == [2, 3, 4]
+        assert isinstance(futures[1].exception(30), DuplicateConflict)
+        assert isinstance(futures[3].exception(30), NodeUnavailable)
+        stored = store.list_documents(recipient=None, after=0, kind=0, limit=10)
+        assert [(d.request_id, d.sequence) for d in stored] == [
+            ("first", 1),
+            ("a", 2),
+            ("b", 3),
+            ("c", 4),
+        ]
+        assert [d.receipt for d in stored[1:]] == [b"receipt 2", b"receipt 3", b"receipt 4"]
+        assert seen[-1] == 4
+        assert store.write(lambda tx: tx.next_sequence()) == 5
