@@ -209,10 +209,6 @@ def _patch_authorise(adjust: Callable[[Any, Any, dict[str, Any]], Any]) -> None:
     area="authorisation",
     requirements=("REQ-AUTH-001",),
     profiles=_CORE,
-    gap="core: an XC authority (xc-customs, XC anchor) signs a CO with exporting_country XA "
-    "and issuing_authority.id xc-customs, submitted by XA -> PERMISSION_DENIED "
-    "SIGNER_NOT_AUTHORISED; test_envelope_refused[other-country-authority] keeps xa-customs, "
-    "so REQ-AUTH-002 refuses it first and the country rule is never isolated",
 )
 def _ignore_signer_country() -> None:
     identity = module("core.identity")
@@ -532,9 +528,6 @@ def _receipt_before_commit() -> None:
     area="retrieval",
     requirements=("REQ-GET-001", "REQ-SIG-002"),
     profiles=_CORE,
-    gap="core: a valid CO whose payload is a non-canonical encoding (fields out of field-number "
-    "order), signed over those bytes, must come back bit-identical from GetDocument; every "
-    "payload the suite sends is canonical, so parsing and re-serializing changes nothing",
 )
 def _reserialized_document() -> None:
     from wco.eco.v1 import envelope_pb2
@@ -686,9 +679,6 @@ def _leak_document_existence() -> None:
     area="transport",
     requirements=("REQ-ACC-001",),
     profiles=("transport-security",),
-    gap="transport-security: a client certificate naming urn:wco:eco:node:XA issued by XC's TLS "
-    "CA (trusted, but for XC) -> UNAUTHENTICATED or handshake failure; the suite's negative "
-    "clients (unknown CA, expired) are refused by the TLS handshake before this check",
 )
 def _client_ca_country_unchecked() -> None:
     errors = module("core.errors")
