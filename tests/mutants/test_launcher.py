@@ -79,3 +79,31 @@ def test_table_lists_catches_and_gaps(tmp_path: Path) -> None:
     gaps = [v.name for v in VARIANTS.values() if v.gap]
     for name in gaps:
         assert "not caught yet" in next(r for r in table if r.startswith(f"| `{name}`"))
+
+
+def test_every_variant_finds_its_target_in_the_reference_node() -> None:
+    """Each fault applies (its function, method or constant exists), in a child process."""
+    code = (
+        "import sys\n"
+        "from tests.mutants.variants import VARIANTS\n"
+        "failed = []\n"
+        "for v in VARIANTS.values():\n"
+        "    try:\n"
+        "        v.apply()\n"
+        "    except LookupError as exc:\n"
+        "        failed.append(f'{v.name}: {exc}')\n"
+        "print('\\n'.join(failed))\n"
+        "sys.exit(1 if failed else 0)\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
