@@ -8,7 +8,9 @@ receives, so the tests can count attempts per request id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,8 @@ import grpc
 import pytest
 
 from reference_node.config import load_config
+from reference_node.core import payload_types
+from reference_node.core.signing import SigningIdentity, sign_envelope
 from reference_node.sender.outbox import LEASE_MARGIN, OutboxWorker
 from reference_node.server.app import partner_registry
 from reference_node.service import Node
@@ -26,6 +30,7 @@ from wco.eco.v1 import envelope_pb2, exchange_service_pb2, node_service_pb2
 from .helpers import make_co, make_pkis, write_config
 
 PENDING = envelope_pb2.DELIVERY_STATUS_PENDING
+DELIVERED = envelope_pb2.DELIVERY_STATUS_DELIVERED
 FAILED = envelope_pb2.DELIVERY_STATUS_FAILED
 _SUBMIT = "/wco.eco.v1.ExchangeService/SubmitDocument"
 
@@ -350,6 +355,125 @@ def test_resource_exhausted_on_a_small_message_is_retried(pki_root: Path) -> Non
         finally:
             await worker._partners.close()
             await asyncio.to_thread(node.close)
+            await partner.stop()
+
+    asyncio.run(scenario())
+
+
+class CuttingProxy:
+    """A loopback TCP forwarder whose open connections can be cut (both sides closed)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self.connections = 0
+        self._writers: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> str:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return f"127.0.0.1:{self.port}"
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers += [writer, up_writer]
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, ConnectionError):
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut(self) -> None:
+        writers, self._writers = self._writers, []
+        for writer in writers:
+            writer.transport.abort()
+
+    async def stop(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+
+
+def _receipt_from(root: Path, request: exchange_service_pb2.SubmitDocumentRequest) -> bytes:
+    """A receipt signed by XB's node signer, as a real XB would answer (REQ-PUSH-003)."""
+    signer = SigningIdentity.from_pem(
+        key_pem=(root / "XB" / "node-signer.key").read_bytes(),
+        chain_pem=(root / "XB" / "node-signer.pem").read_bytes(),
+    )
+    receipt = envelope_pb2.Receipt(
+        request_id=request.request_id,
+        payload_sha256=hashlib.sha256(request.envelope.payload).hexdigest(),
+        payload_type=request.envelope.payload_type,
+        receiver_country="XB",
+        sender_country="XA",
+        delivery_status=DELIVERED,
+        sequence=1,
+    )
+    receipt.received_time.GetCurrentTime()
+    envelope = sign_envelope(
+        payload_type=payload_types.RECEIPT,
+        payload=receipt.SerializeToString(deterministic=True),
+        signers=[signer],
+    )
+    return envelope.SerializeToString()
+
+
+def test_connection_cut_mid_call_is_retried_on_a_new_connection(pki_root: Path) -> None:
+    """The partner stores, then the connection breaks before the answer: UNAVAILABLE
+    ("Stream removed" / "Socket closed") is retryable; the retry carries the same id and
+    bytes over a new connection and its receipt delivers the document (REQ-PUSH-006)."""
+    proxy: CuttingProxy | None = None
+    envelopes: list[bytes] = []
+
+    async def script(
+        number: int,
+        request: exchange_service_pb2.SubmitDocumentRequest,
+        context: grpc.aio.ServicerContext[bytes, bytes],
+    ) -> exchange_service_pb2.SubmitDocumentResponse:
+        envelopes.append(request.envelope.SerializeToString())
+        if number == 0:
+            assert proxy is not None
+            proxy.cut()
+            await asyncio.sleep(0.1)
+        receipt = envelope_pb2.Envelope.FromString(_receipt_from(pki_root, request))
+        return exchange_service_pb2.SubmitDocumentResponse(receipt=receipt)
+
+    async def scenario() -> None:
+        nonlocal proxy
+        partner = ScriptedPartner(root=pki_root, country="XB", script=script)
+        await partner.start()
+        proxy = CuttingProxy(partner.port)
+        address = await proxy.start()
+        clock = Clock()
+        node = _open_sender(pki_root, address, clock)
+        worker = _worker(node, clock)
+        try:
+            issued = await asyncio.to_thread(node.issue_certificate, make_co("XA", "XB"))
+            assert await worker.deliver_due() == 1
+            entry = _entry(node, issued.request_id)
+            assert entry.status == PENDING
+            assert entry.last_error_reason in {"UNAVAILABLE", "CONNECTION_FAILED"}
+            for _ in range(5):  # a channel may notice the cut only on its next call
+                clock.now = _entry(node, issued.request_id).next_attempt_time
+                await worker.deliver_due()
+                if _entry(node, issued.request_id).status != PENDING:
+                    break
+            entry = _entry(node, issued.request_id)
+            assert entry.status == DELIVERED
+            assert set(partner.calls) == {issued.request_id}
+            assert len(partner.calls) >= 2
+            assert set(envelopes) == {entry.envelope}
+            assert proxy.connections >= 2
+        finally:
+            await worker._partners.close()
+            await asyncio.to_thread(node.close)
+            await proxy.stop()
             await partner.stop()
 
     asyncio.run(scenario())
