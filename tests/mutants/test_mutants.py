@@ -45,27 +45,6 @@ RUN_TIMEOUT: Final = 300.0
 
 pytestmark = pytest.mark.slow
 
-#: ``eco-conformance`` as a user runs it, except that Hypothesis does not shrink a failing
-#: example: a mutant only has to fail, and shrinking costs minutes per failing property.
-_BOOTSTRAP: Final = """
-import sys
-from hypothesis import Phase, settings
-import conformance.runner as runner
-_register = getattr(runner, "_register_hypothesis", None)
-def _register_no_shrink(*args, **kwargs):
-    _register(*args, **kwargs)
-    settings.register_profile(
-        "eco-mutants",
-        parent=settings.default,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate),
-    )
-    settings.load_profile("eco-mutants")
-if _register is not None:
-    runner._register_hypothesis = _register_no_shrink
-from conformance.cli import main
-sys.exit(main())
-"""
-
 
 @dataclass(frozen=True)
 class SuiteRun:
@@ -99,7 +78,7 @@ def run_suite(name: str, profiles: tuple[str, ...], workdir: Path) -> SuiteRun:
     argv = [
         sys.executable,
         "-c",
-        _BOOTSTRAP,
+        "import sys; from conformance.cli import main; sys.exit(main())",
         "run",
         "--embedded-command",
         launcher,
@@ -107,6 +86,9 @@ def run_suite(name: str, profiles: tuple[str, ...], workdir: Path) -> SuiteRun:
         str(EXAMPLES),
         "--seed",
         str(SEED),
+        # A mutant only has to fail: shrinking its counterexample would cost minutes.
+        "--shrink-seconds",
+        "1",
         "--report-dir",
         str(report_dir),
     ]
