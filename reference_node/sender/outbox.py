@@ -272,7 +272,11 @@ class OutboxWorker:
         endpoint = client.endpoint
         deadline_ms = endpoint.deadline_ms or self._delivery.deadline_ms
         size = submit_request_size(entry.request_id, entry.envelope)
-        published = await client.published_max_message_bytes()
+        try:
+            published = await client.published_max_message_bytes()
+        except (OSError, RuntimeError) as exc:  # broken connection below gRPC: limit unknown
+            logger.info("NodeInfo of %s unavailable: %s", entry.recipient, exc)
+            published = 0
         if published and size > published:
             message = (
                 f"request of {size} bytes exceeds {entry.recipient}'s published "
