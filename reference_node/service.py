@@ -698,7 +698,7 @@ class Node:
         """Check an outgoing document as its recipient will (section 5.4 steps 2-8)."""
         verify_submission(
             request_id=request_id,
-            envelope_bytes_len=len(envelope.SerializeToString()) + 64,
+            envelope_bytes_len=envelope.ByteSize() + 64,
             envelope=envelope,
             caller_country=self.country,
             node_country=recipient,
