@@ -11,6 +11,7 @@ first identifies the caller from its client certificate (REQ-ACC-001).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -271,7 +272,7 @@ class NodeServicers:
         *,
         previous: asyncio.Event | None,
         queued: asyncio.Event,
-        earlier_same_id: asyncio.Task[bytes] | None,
+        earlier_same_id: asyncio.Future[bytes] | None,
     ) -> bytes:
         """One document of a stream: verified concurrently, committed in request order.
 
@@ -348,10 +349,15 @@ class NodeServicers:
         order: asyncio.Queue[tuple[bytes, asyncio.Task[bytes]] | None] = asyncio.Queue()
         stages: set[asyncio.Task[bytes]] = set()
 
+        by_id: dict[str, asyncio.Future[bytes]] = {}
+
+        def forget(request_id: str, done: asyncio.Future[bytes]) -> None:
+            if by_id.get(request_id) is done:
+                del by_id[request_id]
+
         async def read_ahead() -> None:
             count = 0
             previous: asyncio.Event | None = None
-            by_id: dict[str, asyncio.Task[bytes]] = {}
             try:
                 async for request in requests:
                     await window.acquire()
@@ -375,7 +381,9 @@ class NodeServicers:
                         )
                         previous = queued
                         if request_id:
+                            # Only while it is under way: once done, its outcome is stored.
                             by_id[request_id] = stage
+                            stage.add_done_callback(functools.partial(forget, request_id))
                     stages.add(stage)
                     stage.add_done_callback(stages.discard)
                     order.put_nowait((head, stage))
