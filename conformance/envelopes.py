@@ -3,8 +3,8 @@
 The suite signs what it submits and verifies what the node under test returns
 (receipts, directories) with this module only. Signing follows REQ-SIG-003
 (PAE), REQ-SIG-004 (key id) and REQ-SIG-006 (ECDSA P-256/SHA-256 DER, Ed25519);
-verification uses ``cryptography.x509.verification`` for path validation and
-checks the signer profile of REQ-PKI-002 explicitly.
+verification is :mod:`conformance.offline`'s implementation of section 5.6, with
+the signer URI the caller expects.
 
 Tamper helpers return modified copies of an envelope; each breaks exactly one
 property so a case can name the one rule it checks.
@@ -19,13 +19,13 @@ from collections.abc import Sequence
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509 import verification as xv
 
+from conformance import offline
 from conformance.errors import EnvelopeVerificationError
-from conformance.pki import Credential, spki_key_id
+from conformance.offline import pae
+from conformance.pki import Credential
 from wco.eco.v1 import envelope_pb2
 
 __all__ = [
@@ -71,16 +71,6 @@ ALL_SUBMITTABLE_TYPES: Final = (
     PAYLOAD_TYPE_VERIFICATION_REQUEST,
     PAYLOAD_TYPE_VERIFICATION_RESULT,
 )
-
-
-def pae(payload_type: str, payload: bytes) -> bytes:
-    """Return the pre-authentication encoding of REQ-SIG-003.
-
-    ``"DSSEv1" SP LEN(type) SP type SP LEN(body) SP body`` with LEN the byte
-    length in ASCII decimal and ``type`` encoded as UTF-8.
-    """
-    type_bytes = payload_type.encode("utf-8")
-    return b"DSSEv1 %d %b %d %b" % (len(type_bytes), type_bytes, len(payload), payload)
 
 
 def payload_sha256(payload: bytes) -> str:
@@ -184,51 +174,6 @@ def replace_chain(
     return out
 
 
-def _check_profile(leaf: x509.Certificate, expected_uri: str) -> None:
-    try:
-        san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        raise EnvelopeVerificationError("signer certificate has no subjectAltName") from None
-    uris = san.get_values_for_type(x509.UniformResourceIdentifier)
-    if uris != [expected_uri]:
-        raise EnvelopeVerificationError(
-            f"signer URI is {uris!r}, expected exactly [{expected_uri!r}] (REQ-PKI-002)"
-        )
-    try:
-        ku_ext = leaf.extensions.get_extension_for_class(x509.KeyUsage)
-    except x509.ExtensionNotFound:
-        raise EnvelopeVerificationError("signer certificate has no KeyUsage") from None
-    if not ku_ext.critical or not ku_ext.value.digital_signature or ku_ext.value.key_cert_sign:
-        raise EnvelopeVerificationError("signer KeyUsage violates REQ-PKI-002")
-    try:
-        bc = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        return
-    if bc.ca:
-        raise EnvelopeVerificationError("signer certificate is a CA (REQ-PKI-002)")
-
-
-def _verify_raw(leaf: x509.Certificate, signature: envelope_pb2.Signature, message: bytes) -> None:
-    key = leaf.public_key()
-    try:
-        if signature.algorithm == envelope_pb2.SIGNATURE_ALGORITHM_ECDSA_P256_SHA256:
-            if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(
-                key.curve, ec.SECP256R1
-            ):
-                raise EnvelopeVerificationError("ECDSA P-256 declared for a non-P-256 key")
-            key.verify(signature.signature, message, ec.ECDSA(hashes.SHA256()))
-        elif signature.algorithm == envelope_pb2.SIGNATURE_ALGORITHM_ED25519:
-            if not isinstance(key, ed25519.Ed25519PublicKey):
-                raise EnvelopeVerificationError("Ed25519 declared for a non-Ed25519 key")
-            key.verify(signature.signature, message)
-        else:
-            raise EnvelopeVerificationError(
-                f"unsupported signature algorithm {signature.algorithm}"
-            )
-    except InvalidSignature:
-        raise EnvelopeVerificationError("signature does not verify over PAE") from None
-
-
 def verify_envelope(
     envelope: envelope_pb2.Envelope,
     *,
@@ -237,64 +182,39 @@ def verify_envelope(
     now: dt.datetime,
     expected_payload_type: str | None = None,
 ) -> x509.Certificate:
-    """Verify an envelope produced by the node under test (section 5).
+    """Verify an envelope produced by the node under test (docs/spec.md section 5.6).
 
-    The envelope verifies when one signature is valid over PAE, its key id
-    matches the leaf, the chain validates to ``anchors`` at ``now`` and the
-    leaf follows the signer profile with exactly ``expected_uri``.
+    The signatures and signers are checked by :func:`conformance.offline.verify_signatures`
+    (the suite's one implementation of section 5.6) with ``anchors`` as the trust anchors of
+    the country ``expected_uri`` names; then the accepted signer's URI must be exactly
+    ``expected_uri``, as a sender checks a receipt and a node a directory (section 5.6, last
+    paragraph). The payload is not parsed.
 
     Args:
         envelope: The envelope.
         anchors: Trust anchors of the signer's country.
         expected_uri: The only acceptable signer URI (REQ-PKI-002).
         now: Verification time.
-        expected_payload_type: If given, the payload type must equal it.
+        expected_payload_type: If given, the only accepted payload type (REQ-SIG-001).
 
     Returns:
         The verified signer certificate.
 
     Raises:
-        EnvelopeVerificationError: With the first problem found.
+        EnvelopeVerificationError: With the spec reason of the first problem found.
     """
-    if expected_payload_type is not None and envelope.payload_type != expected_payload_type:
-        raise EnvelopeVerificationError(
-            f"payload type is {envelope.payload_type!r}, expected {expected_payload_type!r}"
+    parts = expected_uri.split(":")
+    if len(parts) < 5 or parts[:3] != ["urn", "wco", "eco"]:
+        raise EnvelopeVerificationError(f"{expected_uri!r} is not an e-CO signer URI")
+    accepted = None if expected_payload_type is None else frozenset({expected_payload_type})
+    try:
+        signer = offline.verify_signatures(
+            envelope, trust_anchors={parts[4]: anchors}, at=now, accepted_types=accepted
         )
-    if not 1 <= len(envelope.signatures) <= 4:
+    except offline.EnvelopeRejectedError as exc:
+        raise EnvelopeVerificationError(exc.diagnostics()) from None
+    if signer.identity.uri != expected_uri:
         raise EnvelopeVerificationError(
-            f"envelope has {len(envelope.signatures)} signatures, expected 1..4 (REQ-SIG-005)"
+            f"signer URI is {signer.identity.uri!r}, expected {expected_uri!r} (REQ-PKI-002)"
         )
-    message = pae(envelope.payload_type, envelope.payload)
-    problems: list[str] = []
-    for index, signature in enumerate(envelope.signatures):
-        try:
-            if not 1 <= len(signature.certificate_chain) <= 4:
-                raise EnvelopeVerificationError("certificate chain must hold 1..4 certificates")
-            try:
-                chain = [x509.load_der_x509_certificate(c) for c in signature.certificate_chain]
-            except ValueError as exc:
-                raise EnvelopeVerificationError(f"unparsable certificate: {exc}") from exc
-            leaf = chain[0]
-            if signature.key_id != spki_key_id(leaf):
-                raise EnvelopeVerificationError("key_id does not match the leaf (REQ-SIG-004)")
-            _verify_raw(leaf, signature, message)
-            _check_profile(leaf, expected_uri)
-            verifier = (
-                xv.PolicyBuilder()
-                .store(xv.Store(list(anchors)))
-                .time(now)
-                .extension_policies(
-                    ca_policy=xv.ExtensionPolicy.webpki_defaults_ca(),
-                    ee_policy=xv.ExtensionPolicy.permit_all(),
-                )
-                .build_client_verifier()
-            )
-            try:
-                verifier.verify(leaf, chain[1:])
-            except xv.VerificationError as exc:
-                raise EnvelopeVerificationError(f"chain does not validate: {exc}") from exc
-        except EnvelopeVerificationError as exc:
-            problems.append(f"signature {index}: {exc.diagnostics()}")
-            continue
-        return leaf
-    raise EnvelopeVerificationError("; ".join(problems))
+    return signer.certificate

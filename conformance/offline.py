@@ -4,15 +4,18 @@ This module re-implements, from the spec alone, what a receiver checks about a s
 envelope before it looks at field rules: payload type (REQ-SIG-001), signatures and key ids
 (REQ-SIG-003..006), the signer certificate (REQ-PKI-001..005), payload parsing (REQ-CO-001)
 and signer authorisation (REQ-AUTH-001, REQ-AUTH-002). It is used by the suite's partner
-node (sender role), by the static test vectors (``conformance/vectors``) and by
-``eco-conformance vectors verify``. It needs only ``cryptography`` and the generated stubs.
+node (sender role), by the static test vectors (``conformance/vectors``), by
+``eco-conformance vectors verify`` and, through :func:`verify_signatures`, by
+:func:`conformance.envelopes.verify_envelope` for receipts and directories the node under test
+signs: it is the suite's only implementation of section 5.6. It needs only ``cryptography`` and
+the generated stubs.
 
 Every check raises a specific :class:`EnvelopeRejectedError` subclass carrying the spec's
 ``ErrorInfo`` reason and gRPC status code name; nothing returns a bool.
 
-Where docs/spec.md leaves the order of the signer checks open, this verifier uses: chain
-length and DER parsing (REQ-PKI-001), signer profile (REQ-PKI-002), validity of every chain
-certificate (REQ-PKI-003), path validation (REQ-PKI-004), revocation (REQ-PKI-005).
+The signer checks run in the order of section 5.6 step 6: chain length and DER parsing
+(REQ-PKI-001), signer profile (REQ-PKI-002), validity of every chain certificate (REQ-PKI-003),
+path validation (REQ-PKI-004), revocation (REQ-PKI-005).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ __all__ = [
     "SignerUntrustedError",
     "VectorOutcome",
     "VerifiedEnvelope",
+    "VerifiedSigner",
     "key_id",
     "load_anchors",
     "main",
@@ -72,6 +76,7 @@ __all__ = [
     "signer_identity",
     "verify_envelope",
     "verify_receipt",
+    "verify_signatures",
 ]
 
 _PREFIX = "application/vnd.wco.eco."
@@ -199,6 +204,21 @@ class SignerIdentity:
 
 
 @dataclass(frozen=True)
+class VerifiedSigner:
+    """The signer an envelope was accepted with (docs/spec.md section 5.6 step 6).
+
+    Attributes:
+        identity: the identity its URI names.
+        key_id: its signature's key id.
+        certificate: its leaf certificate.
+    """
+
+    identity: SignerIdentity
+    key_id: str
+    certificate: x509.Certificate
+
+
+@dataclass(frozen=True)
 class VerifiedEnvelope:
     """An envelope that passed :func:`verify_envelope`.
 
@@ -316,14 +336,23 @@ def recipient_country(document: pb_message.Message, *, importing_country: str = 
     return importing_country
 
 
+class _UnparsableLeafError(SignatureInvalidError):
+    """A signature whose leaf is present but is not DER (docs/spec.md section 5.6 step 5)."""
+
+
 def _signature_valid(signature: envelope_pb2.Signature, message: bytes) -> x509.Certificate:
-    """Checks one signature cryptographically (REQ-SIG-004, 006); returns its leaf."""
+    """Checks one signature cryptographically (section 5.6 step 4); returns its leaf.
+
+    Raises:
+        SignatureInvalidError: the signature is not cryptographically valid
+            (``_UnparsableLeafError`` when its leaf is present but does not parse).
+    """
     if not signature.certificate_chain:
         raise SignatureInvalidError("signature carries no certificate")
     try:
         leaf = x509.load_der_x509_certificate(signature.certificate_chain[0])
     except ValueError as exc:
-        raise SignatureInvalidError("leaf certificate does not parse") from exc
+        raise _UnparsableLeafError("leaf certificate does not parse") from exc
     if key_id(leaf) != signature.key_id:
         raise SignatureInvalidError("key_id does not match the leaf certificate")
     public_key = leaf.public_key()
@@ -449,6 +478,68 @@ def _verify_signer(
     return identity
 
 
+def verify_signatures(
+    envelope: envelope_pb2.Envelope,
+    *,
+    trust_anchors: Mapping[str, Sequence[x509.Certificate]],
+    at: dt.datetime,
+    accepted_types: frozenset[str] | None = SUBMITTABLE_TYPES,
+    revoked: Mapping[str, dt.datetime] | None = None,
+) -> VerifiedSigner:
+    """Verifies an envelope's type, signatures and signer (docs/spec.md section 5.6, steps 1..6).
+
+    Every signature is checked cryptographically in envelope order (step 4). If none is valid,
+    the envelope is refused with ``SIGNER_UNTRUSTED`` when some leaf was present but not DER,
+    else ``SIGNATURE_INVALID`` (step 5). Then the signer of each valid signature is checked in
+    envelope order; the first that passes is returned, and if none passes the error of the
+    first valid signature is raised (step 6, REQ-SIG-005). The payload is not parsed.
+
+    Args:
+        envelope: the envelope as received.
+        trust_anchors: country -> that country's document trust anchors.
+        at: verification time (the receiver's current time), timezone-aware.
+        accepted_types: payload types accepted (REQ-SIG-001); None accepts any type.
+        revoked: key id -> revocation time, from the issuer directories (REQ-PKI-005).
+
+    Returns:
+        The accepted signer.
+
+    Raises:
+        EnvelopeRejectedError: the subclass names the first failed check.
+    """
+    if accepted_types is not None and envelope.payload_type not in accepted_types:
+        raise PayloadTypeUnsupportedError(f"payload type {envelope.payload_type!r} not accepted")
+    if not 1 <= len(envelope.signatures) <= _MAX_SIGNATURES:
+        raise SignatureInvalidError(f"envelope must carry 1 to {_MAX_SIGNATURES} signatures")
+    message = pae(envelope.payload_type, envelope.payload)
+    valid: list[tuple[envelope_pb2.Signature, x509.Certificate]] = []
+    problems: list[str] = []
+    unparsable_leaf = False
+    for index, signature in enumerate(envelope.signatures):
+        try:
+            valid.append((signature, _signature_valid(signature, message)))
+        except SignatureInvalidError as exc:
+            unparsable_leaf = unparsable_leaf or isinstance(exc, _UnparsableLeafError)
+            problems.append(f"signature {index}: {exc}")
+    if not valid:
+        detail = "no signature verifies (" + "; ".join(problems) + ")"
+        if unparsable_leaf:
+            raise SignerUntrustedError(detail)
+        raise SignatureInvalidError(detail)
+    first_error: EnvelopeRejectedError | None = None
+    for signature, leaf in valid:
+        try:
+            identity = _verify_signer(
+                signature, leaf, trust_anchors=trust_anchors, at=at, revoked=revoked or {}
+            )
+        except EnvelopeRejectedError as exc:
+            first_error = first_error or exc
+            continue
+        return VerifiedSigner(identity=identity, key_id=signature.key_id, certificate=leaf)
+    assert first_error is not None
+    raise first_error
+
+
 def verify_envelope(
     envelope: envelope_pb2.Envelope,
     *,
@@ -458,6 +549,9 @@ def verify_envelope(
     revoked: Mapping[str, dt.datetime] | None = None,
 ) -> VerifiedEnvelope:
     """Verifies a submitted envelope in the order of docs/spec.md section 5.4 (steps 4..7).
+
+    Signatures and signer as :func:`verify_signatures` (section 5.6), then payload parsing
+    (REQ-CO-001) and signer authorisation (REQ-AUTH-001, REQ-AUTH-002).
 
     Args:
         envelope: the envelope as received.
@@ -472,25 +566,14 @@ def verify_envelope(
     Raises:
         EnvelopeRejectedError: the subclass names the first failed check.
     """
-    if envelope.payload_type not in accepted_types:
-        raise PayloadTypeUnsupportedError(f"payload type {envelope.payload_type!r} not accepted")
-    if not 1 <= len(envelope.signatures) <= _MAX_SIGNATURES:
-        raise SignatureInvalidError(f"envelope must carry 1 to {_MAX_SIGNATURES} signatures")
-    message = pae(envelope.payload_type, envelope.payload)
-    first: tuple[envelope_pb2.Signature, x509.Certificate] | None = None
-    for signature in envelope.signatures:
-        try:
-            leaf = _signature_valid(signature, message)
-        except SignatureInvalidError:
-            continue
-        first = (signature, leaf)
-        break
-    if first is None:
-        raise SignatureInvalidError("no signature verifies")
-    signature, leaf = first
-    identity = _verify_signer(
-        signature, leaf, trust_anchors=trust_anchors, at=at, revoked=revoked or {}
+    signer = verify_signatures(
+        envelope,
+        trust_anchors=trust_anchors,
+        at=at,
+        accepted_types=accepted_types,
+        revoked=revoked,
     )
+    identity = signer.identity
     document = parse_strict(envelope.payload_type, envelope.payload)
     if isinstance(document, envelope_pb2.Receipt):
         sender = document.receiver_country
@@ -513,7 +596,7 @@ def verify_envelope(
         payload_type=envelope.payload_type,
         document=document,
         signer=identity,
-        key_id=signature.key_id,
+        key_id=signer.key_id,
         sending_country=sender,
     )
 

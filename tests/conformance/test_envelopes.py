@@ -100,11 +100,11 @@ def test_wrong_signer_role_or_anchor_raises(pki: SuitePki) -> None:
             env, anchors=[xb.root.certificate], expected_uri=node_uri("XB"), now=NOW
         )
     env = envelopes.sign_envelope(envelopes.PAYLOAD_TYPE_RECEIPT, b"r", [xb.node_signer])
-    with pytest.raises(EnvelopeVerificationError, match="chain"):
+    with pytest.raises(EnvelopeVerificationError, match="SIGNER_UNTRUSTED"):
         envelopes.verify_envelope(
             env, anchors=[pki.country("XA").root.certificate], expected_uri=node_uri("XB"), now=NOW
         )
-    with pytest.raises(EnvelopeVerificationError, match="chain"):
+    with pytest.raises(EnvelopeVerificationError, match="SIGNER_EXPIRED"):
         envelopes.verify_envelope(
             env,
             anchors=[xb.root.certificate],
