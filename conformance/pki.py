@@ -49,9 +49,12 @@ __all__ = [
     "Credential",
     "PrivateKey",
     "SuitePki",
+    "Validity",
     "authority_id_for",
     "authority_uri",
     "generate_pki",
+    "issue_ca",
+    "issue_leaf",
     "load_pki",
     "node_uri",
     "spki_key_id",
@@ -300,44 +303,73 @@ def _new_ec_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
-def _name(cn: str, country: str) -> x509.Name:
+def _name(cn: str, country: str, organization: str | None = None) -> x509.Name:
+    org = organization if organization is not None else f"e-CO conformance suite test PKI {country}"
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, country),
-            x509.NameAttribute(
-                NameOID.ORGANIZATION_NAME, f"e-CO conformance suite test PKI {country}"
-            ),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
             x509.NameAttribute(NameOID.COMMON_NAME, cn),
         ]
     )
 
 
-def _sign_hash(key: PrivateKey) -> hashes.SHA256 | None:
-    return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+def _sign_certificate(builder: x509.CertificateBuilder, key: PrivateKey) -> x509.Certificate:
+    """Sign a certificate; ECDSA issuers sign deterministically (RFC 6979)."""
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return builder.sign(key, None)
+    return builder.sign(key, hashes.SHA256(), ecdsa_deterministic=True)
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Validity:
+class Validity:
+    """A certificate validity period (REQ-PKI-003).
+
+    Attributes:
+        not_before: notBefore (timezone-aware).
+        not_after: notAfter (timezone-aware).
+    """
+
     not_before: dt.datetime
     not_after: dt.datetime
 
 
-def _ca(
+def issue_ca(
     *,
     cn: str,
     country: str,
-    validity: _Validity,
+    validity: Validity,
     issuer: Credential | None,
     path_length: int | None,
+    key: ec.EllipticCurvePrivateKey | None = None,
+    serial: int | None = None,
+    organization: str | None = None,
+    root_authority_key_id: bool = True,
 ) -> Credential:
-    key = _new_ec_key()
-    subject = _name(cn, country)
+    """Issue a CA certificate (REQ-PKI-004: BasicConstraints CA true, keyCertSign).
+
+    Args:
+        cn: Common name.
+        country: Country of the subject name.
+        validity: Validity period.
+        issuer: The issuing CA, or None for a self-signed root.
+        path_length: BasicConstraints path length.
+        key: The CA key (default: a new P-256 key).
+        serial: Serial number (default: random).
+        organization: Organization of the subject name (default: the suite's).
+        root_authority_key_id: Whether a self-signed root carries an AuthorityKeyIdentifier.
+
+    Returns:
+        The CA credential (its chain is the certificate alone).
+    """
+    ca_key = key if key is not None else _new_ec_key()
+    subject = _name(cn, country, organization)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer.certificate.subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
+        .public_key(ca_key.public_key())
+        .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(validity.not_before)
         .not_valid_after(validity.not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
@@ -355,24 +387,27 @@ def _ca(
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
     )
-    signing_key: PrivateKey = issuer.key if issuer else key
-    aki_source = issuer.certificate.public_key() if issuer else key.public_key()
-    builder = builder.add_extension(
-        x509.AuthorityKeyIdentifier.from_issuer_public_key(aki_source),  # type: ignore[arg-type]
-        critical=False,
-    )
-    cert = builder.sign(signing_key, _sign_hash(signing_key))
-    return Credential(certificate=cert, key=key, chain=(cert,))
+    signing_key: PrivateKey = issuer.key if issuer else ca_key
+    if issuer is not None or root_authority_key_id:
+        aki_source = issuer.certificate.public_key() if issuer else ca_key.public_key()
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(aki_source),  # type: ignore[arg-type]
+            critical=False,
+        )
+    cert = _sign_certificate(builder, signing_key)
+    return Credential(certificate=cert, key=ca_key, chain=(cert,))
 
 
-def _leaf(
+def issue_leaf(
     *,
     cn: str,
     country: str,
     issuer: Credential,
-    validity: _Validity,
+    validity: Validity,
     uris: tuple[str, ...],
     dns: tuple[str, ...] = (),
     ips: tuple[str, ...] = (),
@@ -382,21 +417,51 @@ def _leaf(
     ca_flag: bool | None = False,
     key: PrivateKey | None = None,
     intermediates: tuple[x509.Certificate, ...] = (),
+    serial: int | None = None,
+    organization: str | None = None,
 ) -> Credential:
+    """Issue an end-entity certificate (signer profile of REQ-PKI-002, or a TLS identity).
+
+    Args:
+        cn: Common name.
+        country: Country of the subject name.
+        issuer: The issuing CA.
+        validity: Validity period.
+        uris: URI subject alternative names.
+        dns: DNS subject alternative names.
+        ips: IP address subject alternative names.
+        eku: Extended key usages (none: no extension).
+        digital_signature: KeyUsage digitalSignature.
+        key_cert_sign: KeyUsage keyCertSign (set only for negative signers).
+        ca_flag: BasicConstraints CA flag, or None for no BasicConstraints.
+        key: The leaf key (default: a new P-256 key).
+        intermediates: Certificates the chain carries after the leaf.
+        serial: Serial number (default: random).
+        organization: Organization of the subject name (default: the suite's).
+
+    Returns:
+        The credential, chain = leaf then ``intermediates``.
+    """
     leaf_key: PrivateKey = key if key is not None else _new_ec_key()
     sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(u) for u in uris]
     sans += [x509.DNSName(d) for d in dns]
     sans += [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(cn, country))
+        .subject_name(_name(cn, country, organization))
         .issuer_name(issuer.certificate.subject)
         .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
+        .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(validity.not_before)
         .not_valid_after(validity.not_after)
         .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(
+    )
+    if ca_flag is not None:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=ca_flag, path_length=None), critical=True
+        )
+    builder = (
+        builder.add_extension(
             x509.KeyUsage(
                 digital_signature=digital_signature,
                 content_commitment=False,
@@ -420,25 +485,23 @@ def _leaf(
             critical=False,
         )
     )
-    if ca_flag is not None:
-        builder = builder.add_extension(
-            x509.BasicConstraints(ca=ca_flag, path_length=None), critical=True
-        )
     if eku:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
-    cert = builder.sign(issuer.key, _sign_hash(issuer.key))
+    cert = _sign_certificate(builder, issuer.key)
     return Credential(certificate=cert, key=leaf_key, chain=(cert, *intermediates))
 
 
 def _country(cc: str, now: dt.datetime) -> CountryPki:
-    long = _Validity(not_before=now - _BACKDATE, not_after=now + _LONG)
-    leaf = _Validity(not_before=now - _BACKDATE, not_after=now + _LEAF)
-    root = _ca(cn=f"{cc} document root CA", country=cc, validity=long, issuer=None, path_length=1)
-    inter = _ca(
+    long = Validity(not_before=now - _BACKDATE, not_after=now + _LONG)
+    leaf = Validity(not_before=now - _BACKDATE, not_after=now + _LEAF)
+    root = issue_ca(
+        cn=f"{cc} document root CA", country=cc, validity=long, issuer=None, path_length=1
+    )
+    inter = issue_ca(
         cn=f"{cc} document intermediate CA", country=cc, validity=long, issuer=root, path_length=0
     )
     aid = authority_id_for(cc)
-    authority = _leaf(
+    authority = issue_leaf(
         cn=f"{cc} issuing authority {aid}",
         country=cc,
         issuer=inter,
@@ -446,7 +509,7 @@ def _country(cc: str, now: dt.datetime) -> CountryPki:
         uris=(authority_uri(cc, aid),),
         intermediates=(inter.certificate,),
     )
-    node_signer = _leaf(
+    node_signer = issue_leaf(
         cn=f"{cc} node signer",
         country=cc,
         issuer=inter,
@@ -454,8 +517,8 @@ def _country(cc: str, now: dt.datetime) -> CountryPki:
         uris=(node_uri(cc),),
         intermediates=(inter.certificate,),
     )
-    tls_ca = _ca(cn=f"{cc} TLS CA", country=cc, validity=long, issuer=None, path_length=0)
-    server = _leaf(
+    tls_ca = issue_ca(cn=f"{cc} TLS CA", country=cc, validity=long, issuer=None, path_length=0)
+    server = issue_leaf(
         cn=f"{cc} node server",
         country=cc,
         issuer=tls_ca,
@@ -466,7 +529,7 @@ def _country(cc: str, now: dt.datetime) -> CountryPki:
         eku=(ExtendedKeyUsageOID.SERVER_AUTH,),
         digital_signature=True,
     )
-    client = _leaf(
+    client = issue_leaf(
         cn=f"{cc} node client",
         country=cc,
         issuer=tls_ca,
@@ -518,8 +581,8 @@ def generate_pki(
     aid = xa.authority_id
     uri = authority_uri(cc, aid)
     inter = xa.intermediate
-    leaf = _Validity(not_before=now - _BACKDATE, not_after=now + _LEAF)
-    long = _Validity(not_before=now - _BACKDATE, not_after=now + _LONG)
+    leaf = Validity(not_before=now - _BACKDATE, not_after=now + _LEAF)
+    long = Validity(not_before=now - _BACKDATE, not_after=now + _LONG)
     chain = (inter.certificate,)
 
     def signer(name: str, **kwargs: object) -> Credential:
@@ -532,22 +595,22 @@ def generate_pki(
             "intermediates": chain,
         }
         params.update(kwargs)
-        return _leaf(**params)  # type: ignore[arg-type]
+        return issue_leaf(**params)  # type: ignore[arg-type]
 
-    untrusted_root = _ca(
+    untrusted_root = issue_ca(
         cn=f"{cc} untrusted root CA", country=cc, validity=long, issuer=None, path_length=1
     )
-    untrusted_inter = _ca(
+    untrusted_inter = issue_ca(
         cn=f"{cc} untrusted intermediate CA",
         country=cc,
         validity=long,
         issuer=untrusted_root,
         path_length=0,
     )
-    expired_inter = _ca(
+    expired_inter = issue_ca(
         cn=f"{cc} expired intermediate CA",
         country=cc,
-        validity=_Validity(
+        validity=Validity(
             not_before=now - dt.timedelta(days=400), not_after=now - dt.timedelta(days=30)
         ),
         issuer=xa.root,
@@ -556,13 +619,13 @@ def generate_pki(
     negative = {
         "expired-signer": signer(
             "expired-signer",
-            validity=_Validity(
+            validity=Validity(
                 not_before=now - dt.timedelta(days=60), not_after=now - dt.timedelta(days=30)
             ),
         ),
         "not-yet-valid-signer": signer(
             "not-yet-valid-signer",
-            validity=_Validity(
+            validity=Validity(
                 not_before=now + dt.timedelta(days=30), not_after=now + dt.timedelta(days=400)
             ),
         ),
@@ -591,17 +654,17 @@ def generate_pki(
         "expired-intermediate-signer": signer(
             "expired-intermediate-signer",
             issuer=expired_inter,
-            validity=_Validity(
+            validity=Validity(
                 not_before=now - dt.timedelta(days=300), not_after=now + dt.timedelta(days=300)
             ),
             intermediates=(expired_inter.certificate,),
         ),
     }
-    unknown_tls_ca = _ca(
+    unknown_tls_ca = issue_ca(
         cn=f"{cc} unknown TLS CA", country=cc, validity=long, issuer=None, path_length=0
     )
     tls_negative = {
-        "unknown-ca-client": _leaf(
+        "unknown-ca-client": issue_leaf(
             cn=f"{cc} node client from unknown CA",
             country=cc,
             issuer=unknown_tls_ca,
@@ -609,11 +672,11 @@ def generate_pki(
             uris=(node_uri(cc),),
             eku=(ExtendedKeyUsageOID.CLIENT_AUTH,),
         ),
-        "expired-client": _leaf(
+        "expired-client": issue_leaf(
             cn=f"{cc} expired node client",
             country=cc,
             issuer=xa.tls_ca,
-            validity=_Validity(
+            validity=Validity(
                 not_before=now - dt.timedelta(days=60), not_after=now - dt.timedelta(days=30)
             ),
             uris=(node_uri(cc),),

@@ -33,7 +33,6 @@ from typing import Final
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.x509.oid import NameOID
 
 from conformance.offline import (
     CERTIFICATE_TYPE,
@@ -41,6 +40,14 @@ from conformance.offline import (
     STATUS_CHANGE_TYPE,
     key_id,
     pae,
+)
+from conformance.pki import (
+    Credential,
+    PrivateKey,
+    Validity,
+    authority_uri,
+    issue_ca,
+    issue_leaf,
 )
 from wco.eco.v1 import certificate_pb2, envelope_pb2, lifecycle_pb2
 
@@ -55,8 +62,6 @@ VERIFICATION_TIME: Final = dt.datetime(2026, 1, 15, 12, 0, 0, tzinfo=dt.UTC)
 _VALID_FROM: Final = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 _VALID_TO: Final = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 _SEED: Final = b"wco-eco-conformance-vectors-v1/"
-
-SignerKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 
 def _digest(label: str) -> bytes:
@@ -78,82 +83,38 @@ def _serial(label: str) -> int:
     return int.from_bytes(_digest("serial/" + label)[:16], "big") >> 1 | 1
 
 
-def _name(common_name: str, country: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"{country} test administration"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-@dataclass(frozen=True)
-class _Ca:
-    certificate: x509.Certificate
-    key: ec.EllipticCurvePrivateKey
-
-
-def _sign_cert(
-    builder: x509.CertificateBuilder, issuer_key: ec.EllipticCurvePrivateKey
-) -> x509.Certificate:
-    return builder.sign(issuer_key, hashes.SHA256(), ecdsa_deterministic=True)
+def _organization(country: str) -> str:
+    return f"{country} test administration"
 
 
 def _ca(
     label: str,
     country: str,
     *,
-    issuer: _Ca | None,
+    issuer: Credential | None,
     path_length: int | None,
-) -> _Ca:
-    key = _ec_key(label)
-    subject = _name(label, country)
-    ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer.certificate.subject if issuer else subject)
-        .public_key(key.public_key())
-        .serial_number(_serial(label))
-        .not_valid_before(_VALID_FROM - dt.timedelta(days=365))
-        .not_valid_after(_VALID_TO + dt.timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(ski, critical=False)
+) -> Credential:
+    return issue_ca(
+        cn=label,
+        country=country,
+        validity=Validity(
+            not_before=_VALID_FROM - dt.timedelta(days=365),
+            not_after=_VALID_TO + dt.timedelta(days=365),
+        ),
+        issuer=issuer,
+        path_length=path_length,
+        key=_ec_key(label),
+        serial=_serial(label),
+        organization=_organization(country),
+        root_authority_key_id=False,
     )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False,
-        )
-    return _Ca(certificate=_sign_cert(builder, issuer.key if issuer else key), key=key)
-
-
-@dataclass(frozen=True)
-class _Signer:
-    chain: tuple[x509.Certificate, ...]
-    key: SignerKey
 
 
 def _leaf(
     label: str,
     country: str,
     uri: str,
-    issuer: _Ca,
+    issuer: Credential,
     *,
     ed25519_key: bool = False,
     not_before: dt.datetime = _VALID_FROM,
@@ -161,47 +122,28 @@ def _leaf(
     digital_signature: bool = True,
     key_cert_sign: bool = False,
     ca: bool = False,
-) -> _Signer:
-    key: SignerKey = _ed_key(label) if ed25519_key else _ec_key(label)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(label, country))
-        .issuer_name(issuer.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(_serial(label))
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri)]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=digital_signature,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=key_cert_sign,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False,
-        )
+) -> Credential:
+    key: PrivateKey = _ed_key(label) if ed25519_key else _ec_key(label)
+    return issue_leaf(
+        cn=label,
+        country=country,
+        issuer=issuer,
+        validity=Validity(not_before=not_before, not_after=not_after),
+        uris=(uri,),
+        digital_signature=digital_signature,
+        key_cert_sign=key_cert_sign,
+        ca_flag=ca,
+        key=key,
+        intermediates=(issuer.certificate,),
+        serial=_serial(label),
+        organization=_organization(country),
     )
-    return _Signer(chain=(_sign_cert(builder, issuer.key), issuer.certificate), key=key)
 
 
 @dataclass(frozen=True)
 class _CountryHierarchy:
-    root: _Ca
-    intermediate: _Ca
+    root: Credential
+    intermediate: Credential
 
 
 def _hierarchy(country: str, tag: str = "") -> _CountryHierarchy:
@@ -212,12 +154,8 @@ def _hierarchy(country: str, tag: str = "") -> _CountryHierarchy:
     return _CountryHierarchy(root=root, intermediate=intermediate)
 
 
-def _authority_uri(country: str, authority_id: str) -> str:
-    return f"urn:wco:eco:authority:{country}:{authority_id}"
-
-
 def _sign(
-    signer: _Signer,
+    signer: Credential,
     payload_type: str,
     payload: bytes,
     *,
@@ -375,19 +313,17 @@ def build_vectors() -> list[Vector]:
     rogue = _hierarchy("XA", " rogue")
     xa_anchors = {"XA": [xa.root.certificate]}
 
-    authority = _leaf(
-        "xa-customs signer", "XA", _authority_uri("XA", "xa-customs"), xa.intermediate
-    )
+    authority = _leaf("xa-customs signer", "XA", authority_uri("XA", "xa-customs"), xa.intermediate)
     ed_authority = _leaf(
         "xa-customs ed25519 signer",
         "XA",
-        _authority_uri("XA", "xa-customs"),
+        authority_uri("XA", "xa-customs"),
         xa.intermediate,
         ed25519_key=True,
     )
 
     def signed(
-        signer: _Signer,
+        signer: Credential,
         payload: bytes,
         payload_type: str = CERTIFICATE_TYPE,
         *,
@@ -601,7 +537,7 @@ def build_vectors() -> list[Vector]:
     expired = _leaf(
         "xa-customs expired signer",
         "XA",
-        _authority_uri("XA", "xa-customs"),
+        authority_uri("XA", "xa-customs"),
         xa.intermediate,
         not_before=dt.datetime(2024, 1, 1, tzinfo=dt.UTC),
         not_after=dt.datetime(2025, 12, 31, tzinfo=dt.UTC),
@@ -618,7 +554,7 @@ def build_vectors() -> list[Vector]:
     future = _leaf(
         "xa-customs future signer",
         "XA",
-        _authority_uri("XA", "xa-customs"),
+        authority_uri("XA", "xa-customs"),
         xa.intermediate,
         not_before=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
     )
@@ -632,7 +568,7 @@ def build_vectors() -> list[Vector]:
         ["REQ-PKI-003"],
     )
     untrusted = _leaf(
-        "xa-customs rogue signer", "XA", _authority_uri("XA", "xa-customs"), rogue.intermediate
+        "xa-customs rogue signer", "XA", authority_uri("XA", "xa-customs"), rogue.intermediate
     )
     add(
         "untrusted-root",
@@ -647,7 +583,7 @@ def build_vectors() -> list[Vector]:
     wrong_usage = _leaf(
         "xa-customs wrong usage signer",
         "XA",
-        _authority_uri("XA", "xa-customs"),
+        authority_uri("XA", "xa-customs"),
         xa.intermediate,
         digital_signature=False,
         key_cert_sign=True,
@@ -664,7 +600,7 @@ def build_vectors() -> list[Vector]:
     ca_leaf = _leaf(
         "xa-customs ca-flag signer",
         "XA",
-        _authority_uri("XA", "xa-customs"),
+        authority_uri("XA", "xa-customs"),
         xa.intermediate,
         ca=True,
     )
@@ -691,7 +627,7 @@ def build_vectors() -> list[Vector]:
         ["REQ-PKI-001", "REQ-PKI-004"],
     )
     xc_authority = _leaf(
-        "xc-customs signer", "XC", _authority_uri("XC", "xc-customs"), xc.intermediate
+        "xc-customs signer", "XC", authority_uri("XC", "xc-customs"), xc.intermediate
     )
     add(
         "wrong-country-signer",
@@ -705,7 +641,7 @@ def build_vectors() -> list[Vector]:
         anchors={"XA": [xa.root.certificate], "XC": [xc.root.certificate]},
     )
     other_uri = _leaf(
-        "xc-named signer under XA", "XA", _authority_uri("XC", "xc-customs"), xa.intermediate
+        "xc-named signer under XA", "XA", authority_uri("XC", "xc-customs"), xa.intermediate
     )
     add(
         "uri-names-other-country",
@@ -717,7 +653,7 @@ def build_vectors() -> list[Vector]:
         ["REQ-PKI-004"],
         anchors={"XA": [xa.root.certificate], "XC": [xc.root.certificate]},
     )
-    chamber = _leaf("xa-chamber signer", "XA", _authority_uri("XA", "xa-chamber"), xa.intermediate)
+    chamber = _leaf("xa-chamber signer", "XA", authority_uri("XA", "xa-chamber"), xa.intermediate)
     add(
         "other-authority-signer",
         "another XA authority signs a CO of xa-customs",

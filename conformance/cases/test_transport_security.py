@@ -17,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from conformance.client import Outcome, Target, _refusal_from_error
 from conformance.judge import assert_accepted, assert_not_readable, assert_refused, new_request_id
-from conformance.pki import Credential, SuitePki, _leaf, _Validity, node_uri
+from conformance.pki import Credential, SuitePki, Validity, issue_leaf, node_uri
 from conformance.receiver import (
     context_for,
     minimal_certificate,
@@ -217,11 +217,11 @@ def test_client_certificate_from_another_countrys_ca_refused(
     TLS CA configured for the country its URI names (REQ-ACC-001).
     """
     now = dt.datetime.now(dt.UTC)
-    credential = _leaf(
+    credential = issue_leaf(
         cn="XA node client issued by the XC TLS CA",
         country=XC,
         issuer=suite_pki.country(XC).tls_ca,
-        validity=_Validity(
+        validity=Validity(
             not_before=now - dt.timedelta(hours=1), not_after=now + dt.timedelta(days=1)
         ),
         uris=(node_uri(XA),),
