@@ -198,6 +198,11 @@ class OutboxWorker:
                     attempted += 1
                     try:
                         await self.attempt(claimed)
+                    except asyncio.CancelledError:
+                        # Cut short (a Deliver timeout, shutdown): the entry is due again now,
+                        # as it was before the claim; the next attempt reuses the request id.
+                        self._release_soon(claimed.outbox_id)
+                        raise
                     except Exception:
                         logger.exception("delivery attempt of %s failed", claimed.request_id)
                         await self._release(claimed.outbox_id)
@@ -220,6 +225,13 @@ class OutboxWorker:
         return await self._store.write_async(
             lambda tx: tx.claim_outbox(outbox_id, owner=owner, now=now, lease_until=until)
         )
+
+    def _release_soon(self, outbox_id: int) -> None:
+        owner = self.owner
+        try:
+            self._store.write_future(lambda tx: tx.release_outbox(outbox_id, owner=owner))
+        except EcoError:  # the store is closed: the lease expires instead
+            logger.info("lease of outbox entry %d left to expire", outbox_id)
 
     async def _release(self, outbox_id: int) -> None:
         owner = self.owner

@@ -219,6 +219,47 @@ def test_two_workers_never_attempt_the_same_entry_at_once(pki_root: Path) -> Non
     asyncio.run(scenario())
 
 
+def test_attempt_cut_short_frees_its_entry_at_once(pki_root: Path) -> None:
+    """A cancelled pass (Deliver timeout, shutdown) gives its lease back: due again now."""
+
+    async def scenario() -> None:
+        arrived = asyncio.Event()
+
+        async def script(
+            number: int,
+            request: exchange_service_pb2.SubmitDocumentRequest,
+            context: grpc.aio.ServicerContext[bytes, bytes],
+        ) -> exchange_service_pb2.SubmitDocumentResponse:
+            if number == 0:
+                arrived.set()
+                await asyncio.Event().wait()  # never answers; the caller gives up
+            return await _unavailable(number, request, context)
+
+        partner = ScriptedPartner(root=pki_root, country="XB", script=script)
+        address = await partner.start()
+        clock = Clock()
+        node = _open_sender(pki_root, address, clock)
+        first, second = _worker(node, clock), _worker(node, clock)
+        try:
+            issued = await asyncio.to_thread(node.issue_certificate, make_co("XA", "XB"))
+            running = asyncio.create_task(first.deliver_due())
+            await arrived.wait()
+            assert await second.deliver_due() == 0  # leased by the running attempt
+            running.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await running
+            await node.store.write_async(lambda tx: None)  # after the queued release
+            assert await second.deliver_due() == 1  # same clock: no wait for the lease
+            assert partner.calls == [issued.request_id] * 2
+        finally:
+            await first._partners.close()
+            await second._partners.close()
+            await asyncio.to_thread(node.close)
+            await partner.stop()
+
+    asyncio.run(scenario())
+
+
 def test_lease_of_a_crashed_attempt_expires(pki_root: Path) -> None:
     """An entry claimed by a worker that died is attempted again once its lease expires."""
 
