@@ -4,8 +4,7 @@ The PKI follows the certificate profiles of ADR 0001 and docs/spec.md
 section 5.2 (REQ-PKI-002, REQ-ACC-001): per test country a document trust
 anchor, an intermediate CA, an issuing-authority signer and a node signer,
 plus a TLS CA with a server and a client certificate. It is made by the
-node's generator ``reference_node.pki`` when available, else here with
-``cryptography`` directly (same profiles and layout). The node configuration is written in the TOML
+node's generator ``reference_node.pki``. The node configuration is written in the TOML
 format of ADR 0001; the node runs as a real subprocess
 (``python -m reference_node serve --config ...``), measured with psutil.
 """
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import ipaddress
 import json
 import os
 import platform
@@ -35,15 +33,10 @@ import psutil  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from google.type import date_pb2, decimal_pb2  # type: ignore[import-untyped]
 
+from reference_node import pki as node_pki
 from wco.eco.v1 import certificate_pb2, envelope_pb2, exchange_service_pb2
-
-try:  # the node's own test PKI generator, when the node is importable
-    from reference_node import pki as _node_pki
-except ImportError:  # pragma: no cover - benchmarks of the echo server alone
-    _node_pki = None  # type: ignore[assignment]
 
 __all__ = [
     "CERTIFICATE_TYPE",
@@ -76,98 +69,6 @@ _LEN = struct.Struct(">I")
 # --------------------------------------------------------------------------- PKI
 
 
-def _name(common_name: str, country: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, country),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"Benchmark {country}"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
-
-
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _ca_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=False,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=True,
-        crl_sign=True,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _leaf_usage() -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _issue(
-    *,
-    subject: x509.Name,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: x509.Name,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    ca_path_length: int | None,
-    is_ca: bool,
-    sans: Sequence[x509.GeneralName] = (),
-    eku: Sequence[x509.ObjectIdentifier] = (),
-) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=365))
-        .add_extension(
-            x509.BasicConstraints(ca=is_ca, path_length=ca_path_length if is_ca else None),
-            critical=True,
-        )
-        .add_extension(_ca_usage() if is_ca else _leaf_usage(), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    )
-    if sans:
-        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
-    if eku:
-        builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _pem(*certs: x509.Certificate) -> bytes:
-    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certs)
-
-
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CountryFiles:
     """Paths of one test country's PKI files, in the layout of ADR 0001.
@@ -190,8 +91,8 @@ class CountryFiles:
 def generate_country(root: Path, country: str, authority_id: str) -> CountryFiles:
     """Generate the document and TLS PKI of one country under ``root/country``.
 
-    Uses the node's own generator, ``reference_node.pki``, when it is
-    importable (same profiles and file layout), else the generator here.
+    Uses the node's own generator, ``reference_node.pki`` (same profiles and
+    file layout as the node configuration expects).
 
     Document side (REQ-PKI-002..004): self-signed anchor, intermediate CA
     (pathlen 0), authority signer ``urn:wco:eco:authority:CC:ID`` and node
@@ -207,92 +108,9 @@ def generate_country(root: Path, country: str, authority_id: str) -> CountryFile
     Returns:
         The paths of the written files.
     """
-    if _node_pki is not None:
-        folder = _node_pki.write_country_pki(
-            _node_pki.make_country_pki(country, authority_id=authority_id), root
-        )
-        return CountryFiles(country=country, authority_id=authority_id, directory=folder)
-    return _generate_country_here(root, country, authority_id)
-
-
-def _generate_country_here(root: Path, country: str, authority_id: str) -> CountryFiles:
-    folder = root / country
-    folder.mkdir(parents=True, exist_ok=True)
-    anchor_key, inter_key = _key(), _key()
-    anchor_name = _name(f"{country} document root", country)
-    inter_name = _name(f"{country} document intermediate", country)
-    anchor = _issue(
-        subject=anchor_name,
-        key=anchor_key,
-        issuer=anchor_name,
-        issuer_key=anchor_key,
-        ca_path_length=1,
-        is_ca=True,
+    folder = node_pki.write_country_pki(
+        node_pki.make_country_pki(country, authority_id=authority_id), root
     )
-    inter = _issue(
-        subject=inter_name,
-        key=inter_key,
-        issuer=anchor_name,
-        issuer_key=anchor_key,
-        ca_path_length=0,
-        is_ca=True,
-    )
-    signers = {
-        "authority": f"urn:wco:eco:authority:{country}:{authority_id}",
-        "node-signer": f"urn:wco:eco:node:{country}",
-    }
-    for stem, uri in signers.items():
-        key = _key()
-        leaf = _issue(
-            subject=_name(uri, country),
-            key=key,
-            issuer=inter_name,
-            issuer_key=inter_key,
-            ca_path_length=None,
-            is_ca=False,
-            sans=[x509.UniformResourceIdentifier(uri)],
-        )
-        (folder / f"{stem}.pem").write_bytes(_pem(leaf, inter))
-        (folder / f"{stem}.key").write_bytes(_key_pem(key))
-    (folder / "anchors.pem").write_bytes(_pem(anchor))
-
-    tls_key = _key()
-    tls_name = _name(f"{country} TLS CA", country)
-    tls_ca = _issue(
-        subject=tls_name,
-        key=tls_key,
-        issuer=tls_name,
-        issuer_key=tls_key,
-        ca_path_length=0,
-        is_ca=True,
-    )
-    node_uri = x509.UniformResourceIdentifier(f"urn:wco:eco:node:{country}")
-    tls_leaves: dict[str, tuple[list[x509.GeneralName], list[x509.ObjectIdentifier]]] = {
-        "node-server": (
-            [
-                x509.DNSName("localhost"),
-                x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                node_uri,
-            ],
-            [ExtendedKeyUsageOID.SERVER_AUTH],
-        ),
-        "node-client": ([node_uri], [ExtendedKeyUsageOID.CLIENT_AUTH]),
-    }
-    for stem, (sans, eku) in tls_leaves.items():
-        key = _key()
-        leaf = _issue(
-            subject=_name(f"{country} node {stem}", country),
-            key=key,
-            issuer=tls_name,
-            issuer_key=tls_key,
-            ca_path_length=None,
-            is_ca=False,
-            sans=sans,
-            eku=eku,
-        )
-        (folder / f"{stem}.pem").write_bytes(_pem(leaf))
-        (folder / f"{stem}.key").write_bytes(_key_pem(key))
-    (folder / "tls-ca.pem").write_bytes(_pem(tls_ca))
     return CountryFiles(country=country, authority_id=authority_id, directory=folder)
 
 

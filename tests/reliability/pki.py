@@ -6,21 +6,24 @@ authority signer and node signer leaves, and a TLS CA -> node server and node
 client certificates. Extra leaves (a second authority key for rollover, an
 expired signer, an expired or foreign TLS client) are made on demand.
 
-Time is a parameter; nothing here reads the clock except the default ``now``.
+Certificates are made by ``reference_node.pki`` (``make_ca``, ``make_signer``,
+``make_tls_leaf``); this module only fixes the validity periods the tests rely on and keeps
+the chain above each leaf. Time is a parameter; nothing here reads the clock except the
+default ``now``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from reference_node.core.signing import key_id_of_certificate
+from reference_node.pki import IssuedCertificate, make_ca, make_signer, make_tls_leaf
 
 __all__ = ["CountryPki", "Credential", "authority_id", "key_id", "make_country"]
 
@@ -34,10 +37,7 @@ def authority_id(country: str) -> str:
 
 def key_id(cert: x509.Certificate) -> str:
     """Return the REQ-SIG-004 key id: hex SHA-256 of the DER SubjectPublicKeyInfo."""
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).hexdigest()
+    return key_id_of_certificate(cert)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,110 +78,60 @@ class Credential:
         return key_id(self.cert)
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+def _credential(issued: IssuedCertificate, chain: tuple[x509.Certificate, ...] = ()) -> Credential:
+    key = issued.private_key
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise TypeError("the reliability tests sign with ECDSA P-256 keys only")
+    return Credential(cert=issued.certificate, key=key, chain=chain)
 
 
-def _new_key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
+def _issued(credential: Credential) -> IssuedCertificate:
+    return IssuedCertificate(certificate=credential.cert, private_key=credential.key)
 
 
 def _ca(
     *,
     cn: str,
+    country: str,
     issuer: Credential | None,
     now: dt.datetime,
     path_length: int | None,
 ) -> Credential:
-    key = _new_key()
-    issuer_name = issuer.cert.subject if issuer else _name(cn)
-    signing_key = issuer.key if issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - 30 * _DAY)
-        .not_valid_after(now + 3650 * _DAY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    issued = make_ca(
+        common_name=cn,
+        country=country,
+        issuer=_issued(issuer) if issuer is not None else None,
+        path_length=path_length,
+        not_before=now - 30 * _DAY,
+        not_after=now + 3650 * _DAY,
     )
-    if issuer is not None:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False,
-        )
-    cert = builder.sign(signing_key, hashes.SHA256())
-    return Credential(cert=cert, key=key)
+    return _credential(issued)
 
 
-def _leaf(
-    *,
-    cn: str,
-    issuer: Credential,
-    uri: str,
-    not_before: dt.datetime,
-    not_after: dt.datetime,
-    tls_usage: x509.ObjectIdentifier | None = None,
+def _signer(
+    *, cn: str, issuer: Credential, uri: str, not_before: dt.datetime, not_after: dt.datetime
 ) -> Credential:
-    key = _new_key()
-    sans: list[x509.GeneralName] = [x509.UniformResourceIdentifier(uri)]
-    if tls_usage == ExtendedKeyUsageOID.SERVER_AUTH:
-        sans = [
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            *sans,
-        ]
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(issuer.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()),
-            critical=False,
-        )
+    issued = make_signer(
+        uris=[uri],
+        issuer=_issued(issuer),
+        not_before=not_before,
+        not_after=not_after,
+        common_name=cn,
     )
-    if tls_usage is not None:
-        builder = builder.add_extension(x509.ExtendedKeyUsage([tls_usage]), critical=False)
-    cert = builder.sign(issuer.key, hashes.SHA256())
-    chain = (issuer.cert,) if issuer.cert.subject != issuer.cert.issuer else ()
-    return Credential(cert=cert, key=key, chain=chain)
+    return _credential(issued, (issuer.cert,))
+
+
+def _tls(
+    *, country: str, issuer: Credential, server: bool, now: dt.datetime, **validity: dt.datetime
+) -> Credential:
+    issued = make_tls_leaf(
+        country=country,
+        issuer=_issued(issuer),
+        server=server,
+        not_before=validity.get("not_before") or now - _DAY,
+        not_after=validity.get("not_after") or now + 365 * _DAY,
+    )
+    return _credential(issued)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -219,7 +169,7 @@ class CountryPki:
     ) -> Credential:
         """Issue another authority signer leaf (rollover key, expired key, ...)."""
         ident = authority or authority_id(self.country)
-        return _leaf(
+        return _signer(
             cn=f"{ident} signer",
             issuer=self.intermediate,
             uri=f"urn:wco:eco:authority:{self.country}:{ident}",
@@ -234,13 +184,13 @@ class CountryPki:
         not_after: dt.datetime | None = None,
     ) -> Credential:
         """Issue another TLS client certificate of this country."""
-        return _leaf(
-            cn=f"{self.country} node client",
-            issuer=self.tls_ca,
-            uri=f"urn:wco:eco:node:{self.country}",
-            not_before=not_before or self.now - _DAY,
-            not_after=not_after or self.now + 365 * _DAY,
-            tls_usage=ExtendedKeyUsageOID.CLIENT_AUTH,
+        validity = {
+            name: value
+            for name, value in (("not_before", not_before), ("not_after", not_after))
+            if value is not None
+        }
+        return _tls(
+            country=self.country, issuer=self.tls_ca, server=False, now=self.now, **validity
         )
 
     def write(self, directory: Path) -> Path:
@@ -268,47 +218,30 @@ class CountryPki:
 def make_country(country: str, *, now: dt.datetime | None = None) -> CountryPki:
     """Generate the full key material of one test country."""
     now = now or dt.datetime.now(dt.UTC)
-    root = _ca(cn=f"{country} document root", issuer=None, now=now, path_length=1)
-    intermediate = _ca(cn=f"{country} document intermediate", issuer=root, now=now, path_length=0)
-    tls_ca = _ca(cn=f"{country} TLS CA", issuer=None, now=now, path_length=0)
-    authority = _leaf(
-        cn=f"{authority_id(country)} signer",
-        issuer=intermediate,
-        uri=f"urn:wco:eco:authority:{country}:{authority_id(country)}",
-        not_before=now - _DAY,
-        not_after=now + 365 * _DAY,
+    root = _ca(cn=f"{country} document root", country=country, issuer=None, now=now, path_length=1)
+    intermediate = _ca(
+        cn=f"{country} document intermediate", country=country, issuer=root, now=now, path_length=0
     )
-    node_signer = _leaf(
-        cn=f"{country} node signer",
-        issuer=intermediate,
-        uri=f"urn:wco:eco:node:{country}",
-        not_before=now - _DAY,
-        not_after=now + 365 * _DAY,
-    )
-    server = _leaf(
-        cn=f"{country} node server",
-        issuer=tls_ca,
-        uri=f"urn:wco:eco:node:{country}",
-        not_before=now - _DAY,
-        not_after=now + 365 * _DAY,
-        tls_usage=ExtendedKeyUsageOID.SERVER_AUTH,
-    )
-    client = _leaf(
-        cn=f"{country} node client",
-        issuer=tls_ca,
-        uri=f"urn:wco:eco:node:{country}",
-        not_before=now - _DAY,
-        not_after=now + 365 * _DAY,
-        tls_usage=ExtendedKeyUsageOID.CLIENT_AUTH,
-    )
+    tls_ca = _ca(cn=f"{country} TLS CA", country=country, issuer=None, now=now, path_length=0)
+    leaf_validity = {"not_before": now - _DAY, "not_after": now + 365 * _DAY}
     return CountryPki(
         country=country,
         now=now,
         root=root,
         intermediate=intermediate,
-        authority=authority,
-        node_signer=node_signer,
+        authority=_signer(
+            cn=f"{authority_id(country)} signer",
+            issuer=intermediate,
+            uri=f"urn:wco:eco:authority:{country}:{authority_id(country)}",
+            **leaf_validity,
+        ),
+        node_signer=_signer(
+            cn=f"{country} node signer",
+            issuer=intermediate,
+            uri=f"urn:wco:eco:node:{country}",
+            **leaf_validity,
+        ),
         tls_ca=tls_ca,
-        server=server,
-        client=client,
+        server=_tls(country=country, issuer=tls_ca, server=True, now=now),
+        client=_tls(country=country, issuer=tls_ca, server=False, now=now),
     )
