@@ -38,6 +38,7 @@ from reference_node.store.base import (
     VerificationRow,
     WriteTransaction,
 )
+from wco.eco.v1 import envelope_pb2
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "from_micros", "to_micros"]
 
@@ -814,7 +815,8 @@ class SqliteStore(Store):
             "verifications": conn.execute("SELECT COUNT(*) FROM verifications").fetchone()[0],
         }
         for status, count in conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"):
-            result[f"outbox_status_{status}"] = count
+            name = envelope_pb2.DeliveryStatus.Name(status).removeprefix("DELIVERY_STATUS_")
+            result[f"outbox_{name.lower()}"] = count
         return {k: int(v) for k, v in result.items()}
 
     def close(self) -> None:

@@ -171,6 +171,7 @@ def test_demo_flow_between_two_serving_nodes(two_nodes: tuple[Path, int, int]) -
         status = eco(root, "XA", "status").stdout
         assert "FAILED" not in status
         assert status.count("DELIVERED") == 5
+        assert "outbox_delivered=5" in status.splitlines()[0]
     finally:
         xa.stop()
         xb.stop()
