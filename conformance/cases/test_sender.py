@@ -24,6 +24,13 @@ from conformance import offline
 from conformance.adapter_client import AdapterClient
 from conformance.client import Outcome, Target
 from conformance.envelopes import sign_envelope
+from conformance.judge import (
+    Submission,
+    assert_accepted,
+    assert_not_readable,
+    assert_refused,
+    signed_submission,
+)
 from conformance.partner import (
     Arrival,
     PartnerAction,
@@ -356,16 +363,14 @@ def _outcome(
 
 def _submit_outcome(
     target: Target, suite_pki: SuitePki, outcome: lifecycle_pb2.ImportOutcome
-) -> tuple[str, Outcome[exchange_service_pb2.SubmitDocumentResponse]]:
-    request_id = str(uuid.uuid4())
-    envelope = sign_envelope(
-        offline.IMPORT_OUTCOME_TYPE,
+) -> tuple[Submission, Outcome[exchange_service_pb2.SubmitDocumentResponse]]:
+    submission = signed_submission(
         outcome.SerializeToString(),
-        [suite_pki.country("XA").authority],
+        suite_pki.country("XA").authority,
+        caller="XA",
+        payload_type=offline.IMPORT_OUTCOME_TYPE,
     )
-    return request_id, target.submit(
-        "XA", exchange_service_pb2.SubmitDocumentRequest(request_id=request_id, envelope=envelope)
-    )
+    return submission, target.submit(submission.caller, submission.request)
 
 
 def _import_state(
@@ -387,10 +392,13 @@ def test_exporting_node_applies_import_outcomes(
     co = _delivered_certificate(sender, co_context)
     reference = reference_of(co)
     assert _import_state(target, reference).import_state == lifecycle_pb2.IMPORT_STATE_RECEIVED
-    steps: list[tuple[lifecycle_pb2.ImportOutcome, str, lifecycle_pb2.ImportState]] = [
+    # (outcome, expected code and reason or None when it must be accepted, state afterwards)
+    steps: list[
+        tuple[lifecycle_pb2.ImportOutcome, tuple[str, str] | None, lifecycle_pb2.ImportState]
+    ] = [
         (
             _outcome(reference, "XA", lifecycle_pb2.IMPORT_STATE_ACCEPTED),
-            "",
+            None,
             lifecycle_pb2.IMPORT_STATE_ACCEPTED,
         ),
         (
@@ -401,21 +409,21 @@ def test_exporting_node_applies_import_outcomes(
                 used="40",
                 declaration="D-1",
             ),
-            "",
+            None,
             lifecycle_pb2.IMPORT_STATE_PARTIALLY_USED,
         ),
         (
             _outcome(
                 reference, "XA", lifecycle_pb2.IMPORT_STATE_FULLY_USED, used="70", declaration="D-2"
             ),
-            "FIELD_INVALID",
+            ("INVALID_ARGUMENT", "FIELD_INVALID"),
             lifecycle_pb2.IMPORT_STATE_PARTIALLY_USED,
         ),
         (
             _outcome(
                 reference, "XA", lifecycle_pb2.IMPORT_STATE_FULLY_USED, used="60", declaration="D-3"
             ),
-            "",
+            None,
             lifecycle_pb2.IMPORT_STATE_FULLY_USED,
         ),
         (
@@ -426,22 +434,21 @@ def test_exporting_node_applies_import_outcomes(
                 used="1",
                 declaration="D-4",
             ),
-            "ILLEGAL_TRANSITION",
+            ("FAILED_PRECONDITION", "ILLEGAL_TRANSITION"),
             lifecycle_pb2.IMPORT_STATE_FULLY_USED,
         ),
     ]
-    for outcome, reason, state in steps:
-        request_id, answer = _submit_outcome(target, suite_pki, outcome)
-        name = lifecycle_pb2.ImportState.Name(outcome.new_state)
-        if reason:
-            assert answer.refusal is not None, f"{name} accepted; expected {reason}"
-            assert answer.refusal.reason == reason, answer.refusal.summary()
-            missing = target.get_document(
-                "XA", exchange_service_pb2.GetDocumentRequest(request_id=request_id)
+    for outcome, refusal, state in steps:
+        submission, answer = _submit_outcome(target, suite_pki, outcome)
+        rule = f"REQ-LC-005/REQ-LC-006 {lifecycle_pb2.ImportState.Name(outcome.new_state)}"
+        if refusal is not None:
+            code, reason = refusal
+            assert_refused(answer, code=code, reason=reason, rule=rule)
+            assert_not_readable(
+                target, caller=submission.caller, request_id=submission.request_id, rule=rule
             )
-            assert missing.refusal is not None, "a refused outcome became readable"
         else:
-            assert answer.ok, f"{name} refused: {answer.summary()}"
+            assert_accepted(target, submission, answer, now=dt.datetime.now(dt.UTC), rule=rule)
         assert _import_state(target, reference).import_state == state
     used = {
         u.item_number: u.quantity.value for u in _import_state(target, reference).used_quantities

@@ -11,14 +11,19 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 
-import grpc
 import pytest
 from cryptography import x509
 
 from conformance import offline
 from conformance.adapter_client import AdapterClient
 from conformance.client import Outcome, Target
-from conformance.envelopes import sign_envelope
+from conformance.judge import (
+    Submission,
+    assert_accepted,
+    assert_not_readable,
+    assert_refused,
+    signed_submission,
+)
 from conformance.partner import PartnerNode, SenderHarness, simple_certificate
 from conformance.pki import SuitePki
 from conformance.strategies import date_msg, reference_of, unique_number
@@ -64,13 +69,11 @@ def _today() -> dt.date:
 
 def _submit_as_xa(
     target: Target, suite_pki: SuitePki, payload_type: str, payload: bytes
-) -> tuple[str, Outcome[exchange_service_pb2.SubmitDocumentResponse]]:
-    request_id = str(uuid.uuid4())
-    envelope = sign_envelope(payload_type, payload, [suite_pki.country("XA").authority])
-    outcome = target.submit(
-        "XA", exchange_service_pb2.SubmitDocumentRequest(request_id=request_id, envelope=envelope)
+) -> tuple[Submission, Outcome[exchange_service_pb2.SubmitDocumentResponse]]:
+    submission = signed_submission(
+        payload, suite_pki.country("XA").authority, caller="XA", payload_type=payload_type
     )
-    return request_id, outcome
+    return submission, target.submit(submission.caller, submission.request)
 
 
 def _status(
@@ -84,25 +87,31 @@ def _status(
     )
 
 
-def _assert_not_readable(target: Target, request_id: str) -> None:
-    outcome = target.get_document(
-        "XA", exchange_service_pb2.GetDocumentRequest(request_id=request_id)
-    )
-    assert outcome.refusal is not None, "a refused document became readable"
-    assert outcome.refusal.code == grpc.StatusCode.NOT_FOUND
-    assert outcome.refusal.reason == "UNKNOWN_DOCUMENT"
-
-
 def _assert_refused(
+    target: Target,
+    submission: Submission,
     outcome: Outcome[exchange_service_pb2.SubmitDocumentResponse],
-    code: grpc.StatusCode,
+    *,
+    code: str,
     reason: str,
+    rule: str,
 ) -> None:
-    assert outcome.refusal is not None, f"accepted; expected {code.name} {reason}"
-    assert (outcome.refusal.code, outcome.refusal.reason) == (code, reason), (
-        f"got {outcome.refusal.summary()}, expected {code.name} {reason}"
+    """Code, reason and ErrorInfo format (REQ-ERR-001), then nothing readable (REQ-PUSH-002)."""
+    assert_refused(outcome, code=code, reason=reason, rule=rule)
+    assert_not_readable(
+        target, caller=submission.caller, request_id=submission.request_id, rule=rule
     )
-    assert outcome.refusal.domain == "eco.wco.org"
+
+
+def _assert_accepted(
+    target: Target,
+    submission: Submission,
+    outcome: Outcome[exchange_service_pb2.SubmitDocumentResponse],
+    *,
+    rule: str,
+) -> None:
+    """Signed receipt verified (REQ-PUSH-003/004), then bit-identical readback (REQ-GET-001)."""
+    assert_accepted(target, submission, outcome, now=dt.datetime.now(dt.UTC), rule=rule)
 
 
 def _result(
@@ -132,8 +141,10 @@ def requested_case(
         authority_id=xa.authority_id,
         today=_today(),
     )
-    _, pushed = _submit_as_xa(target, suite_pki, offline.CERTIFICATE_TYPE, co.SerializeToString())
-    assert pushed.ok, f"the node refused a valid CO from XA: {pushed.summary()}"
+    pushed_co, pushed = _submit_as_xa(
+        target, suite_pki, offline.CERTIFICATE_TYPE, co.SerializeToString()
+    )
+    _assert_accepted(target, pushed_co, pushed, rule="REQ-PUSH-001 CO from XA")
     request = verification_pb2.VerificationRequest(
         certificate=reference_of(co),
         reasons=[verification_pb2.VERIFICATION_REASON_ORIGIN_DOUBT],
@@ -191,20 +202,20 @@ def test_result_answers_the_case_once(
 ) -> None:
     """XA's result makes the case ANSWERED; a second result is ILLEGAL_TRANSITION."""
     verification_id, reference = requested_case
-    first_id, first = _submit_as_xa(
+    first_sub, first = _submit_as_xa(
         target,
         suite_pki,
         offline.VERIFICATION_RESULT_TYPE,
         _result(verification_id, reference).SerializeToString(),
     )
-    assert first.ok, f"the node refused a valid verification result: {first.summary()}"
+    _assert_accepted(target, first_sub, first, rule="REQ-VER-002 first result")
     status = _status(target, verification_id)
     assert status.response is not None, status.summary()
     assert status.response.state == verification_pb2.VERIFICATION_STATE_ANSWERED
     assert status.response.outcome == verification_pb2.VERIFICATION_OUTCOME_CONFIRMED
-    assert status.response.result_document_id.lower() == first_id.lower()
+    assert status.response.result_document_id.lower() == first_sub.request_id.lower()
 
-    second_id, second = _submit_as_xa(
+    second_sub, second = _submit_as_xa(
         target,
         suite_pki,
         offline.VERIFICATION_RESULT_TYPE,
@@ -212,8 +223,14 @@ def test_result_answers_the_case_once(
             verification_id, reference, verification_pb2.VERIFICATION_OUTCOME_NOT_CONFIRMED
         ).SerializeToString(),
     )
-    _assert_refused(second, grpc.StatusCode.FAILED_PRECONDITION, "ILLEGAL_TRANSITION")
-    _assert_not_readable(target, second_id)
+    _assert_refused(
+        target,
+        second_sub,
+        second,
+        code="FAILED_PRECONDITION",
+        reason="ILLEGAL_TRANSITION",
+        rule="REQ-VER-002 second result",
+    )
     again = _status(target, verification_id)
     assert again.response is not None
     assert again.response.outcome == verification_pb2.VERIFICATION_OUTCOME_CONFIRMED
@@ -228,14 +245,20 @@ def test_result_for_unknown_case_is_refused(
     """A result for a verification the node never requested is UNKNOWN_DOCUMENT."""
     _, reference = requested_case
     unknown = str(uuid.uuid4())
-    request_id, outcome = _submit_as_xa(
+    submission, outcome = _submit_as_xa(
         target,
         suite_pki,
         offline.VERIFICATION_RESULT_TYPE,
         _result(unknown, reference).SerializeToString(),
     )
-    _assert_refused(outcome, grpc.StatusCode.NOT_FOUND, "UNKNOWN_DOCUMENT")
-    _assert_not_readable(target, request_id)
+    _assert_refused(
+        target,
+        submission,
+        outcome,
+        code="NOT_FOUND",
+        reason="UNKNOWN_DOCUMENT",
+        rule="REQ-VER-002 result for an unknown verification",
+    )
     status = _status(target, unknown)
     assert status.refusal is not None
     assert status.refusal.reason == "UNKNOWN_DOCUMENT"
@@ -283,13 +306,13 @@ def test_node_answers_a_verification_request(
     """XA asks the node about a CO it issued; the node's signed result reaches XA."""
     reference = reference_of(issued_to_xa)
     verification_id = str(uuid.uuid4())
-    _, outcome = _submit_as_xa(
+    submission, outcome = _submit_as_xa(
         target,
         suite_pki,
         offline.VERIFICATION_REQUEST_TYPE,
         _request_about(reference, verification_id).SerializeToString(),
     )
-    assert outcome.ok, f"the node refused a valid verification request: {outcome.summary()}"
+    _assert_accepted(target, submission, outcome, rule="REQ-VER-001 verification request")
     status = _status(target, verification_id)
     assert status.response is not None, status.summary()
     assert status.response.state == verification_pb2.VERIFICATION_STATE_REQUESTED
@@ -328,28 +351,40 @@ def test_verification_request_rules(
     unknown = certificate_pb2.CertificateReference()
     unknown.CopyFrom(reference)
     unknown.certificate_number = unique_number("NONE")
-    request_id, outcome = _submit_as_xa(
+    submission, outcome = _submit_as_xa(
         target,
         suite_pki,
         offline.VERIFICATION_REQUEST_TYPE,
         _request_about(unknown, str(uuid.uuid4())).SerializeToString(),
     )
-    _assert_refused(outcome, grpc.StatusCode.NOT_FOUND, "UNKNOWN_DOCUMENT")
-    _assert_not_readable(target, request_id)
+    _assert_refused(
+        target,
+        submission,
+        outcome,
+        code="NOT_FOUND",
+        reason="UNKNOWN_DOCUMENT",
+        rule="REQ-VER-001 request about an unknown CO",
+    )
 
     verification_id = str(uuid.uuid4())
-    _, first = _submit_as_xa(
+    first_sub, first = _submit_as_xa(
         target,
         suite_pki,
         offline.VERIFICATION_REQUEST_TYPE,
         _request_about(reference, verification_id).SerializeToString(),
     )
-    assert first.ok, first.summary()
-    reused_id, reused = _submit_as_xa(
+    _assert_accepted(target, first_sub, first, rule="REQ-VER-001 first request")
+    reused_sub, reused = _submit_as_xa(
         target,
         suite_pki,
         offline.VERIFICATION_REQUEST_TYPE,
         _request_about(reference, verification_id).SerializeToString(),
     )
-    _assert_refused(reused, grpc.StatusCode.ALREADY_EXISTS, "DUPLICATE_CONFLICT")
-    _assert_not_readable(target, reused_id)
+    _assert_refused(
+        target,
+        reused_sub,
+        reused,
+        code="ALREADY_EXISTS",
+        reason="DUPLICATE_CONFLICT",
+        rule="REQ-VER-001 reused verification id",
+    )
