@@ -73,11 +73,14 @@ FAKE_ADAPTER = textwrap.dedent(
 @pytest.fixture
 def fake_adapter(tmp_path: Path) -> Iterator[AdapterClient]:
     script = tmp_path / "fake_adapter.py"
-    script.write_text(FAKE_ADAPTER, encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    # The generated stubs import from the repository root whether or not it is installed.
+    header = f"import sys\nsys.path.insert(0, {str(root)!r})\n"
+    script.write_text(header + FAKE_ADAPTER, encoding="utf-8")
     client = AdapterClient.spawn(
         [sys.executable, str(script)],
         log_path=tmp_path / "adapter.log",
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=root,
     )
     yield client
     client.close()
