@@ -864,26 +864,12 @@ class Node:
         )
         change.effective_time.FromDatetime(effective)
         apply_status_change(current, change, at=effective)  # fail early, before signing
-        recipient = current.importing_country
-        request_id = str(uuid.uuid4())
-        envelope = self._sign(payload_types.STATUS_CHANGE, change)
-        self._precheck(envelope, recipient, request_id)
-
-        def plan(tx: WriteTransaction, now: dt.datetime) -> None:
-            row = tx.certificate(ref.key)
-            if row is None:
-                raise UnknownDocument(f"certificate {ref.key} is not held by this node")
-            state = apply_status_change(decode_state(row.state), change, at=now)
-            tx.put_certificate(_state_row(state, request_id=row.request_id, at=now))
-
-        return self._store_issued(
-            envelope=envelope,
-            recipient=recipient,
-            kind=payload_types.KIND_BY_TYPE[payload_types.STATUS_CHANGE],
-            certificate=ref,
-            verification_id=None,
-            request_id=request_id,
-            plan=plan,
+        return self._issue_certificate_update(
+            ref=ref,
+            payload_type=payload_types.STATUS_CHANGE,
+            message=change,
+            recipient=current.importing_country,
+            apply=lambda state, at: apply_status_change(state, change, at=at),
         )
 
     def record_import_outcome(self, outcome: lifecycle_pb2.ImportOutcome) -> Issued:
@@ -903,22 +889,43 @@ class Node:
         if current.importing_country != self.country:
             raise UnknownDocument(f"certificate {ref.key} was not received by this node")
         apply_import_outcome(current, outcome, at=self.clock())
-        recipient = ref.exporting_country
+        return self._issue_certificate_update(
+            ref=ref,
+            payload_type=payload_types.IMPORT_OUTCOME,
+            message=outcome,
+            recipient=ref.exporting_country,
+            apply=lambda state, at: apply_import_outcome(state, outcome, at=at),
+        )
+
+    def _issue_certificate_update(
+        self,
+        *,
+        ref: CertificateRef,
+        payload_type: str,
+        message: object,
+        recipient: str,
+        apply: Callable[[CertificateState, dt.datetime], CertificateState],
+    ) -> Issued:
+        """Sign, store and queue a document that changes a held CO's state (section 7).
+
+        ``apply`` is the lifecycle rule; it runs again inside the write transaction on the
+        state stored there, so a concurrent change cannot be overwritten.
+        """
         request_id = str(uuid.uuid4())
-        envelope = self._sign(payload_types.IMPORT_OUTCOME, outcome)
+        envelope = self._sign(payload_type, message)
         self._precheck(envelope, recipient, request_id)
 
         def plan(tx: WriteTransaction, now: dt.datetime) -> None:
             row = tx.certificate(ref.key)
             if row is None:
                 raise UnknownDocument(f"certificate {ref.key} is not held by this node")
-            state = apply_import_outcome(decode_state(row.state), outcome, at=now)
+            state = apply(decode_state(row.state), now)
             tx.put_certificate(_state_row(state, request_id=row.request_id, at=now))
 
         return self._store_issued(
             envelope=envelope,
             recipient=recipient,
-            kind=payload_types.KIND_BY_TYPE[payload_types.IMPORT_OUTCOME],
+            kind=payload_types.KIND_BY_TYPE[payload_type],
             certificate=ref,
             verification_id=None,
             request_id=request_id,
