@@ -11,6 +11,7 @@ format of ADR 0001; the node runs as a real subprocess
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -806,13 +807,11 @@ def percentile(values: Sequence[float], q: float) -> float:
 def machine_info() -> dict[str, str]:
     """The machine the figures come from: CPU model, core count, Python, OS."""
     model = platform.processor() or "unknown"
-    try:
+    with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     return {
         "cpu": model,
         "nproc": str(os.cpu_count()),

@@ -17,6 +17,7 @@ a node under test in the sender role. Two transports:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -224,11 +225,9 @@ class _SpawnTransport(_Transport):
     def close(self) -> None:
         process = self._process
         if process.poll() is None:
-            try:
-                if process.stdin is not None:
+            if process.stdin is not None:
+                with contextlib.suppress(OSError):
                     process.stdin.close()
-            except OSError:
-                pass
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:

@@ -642,7 +642,7 @@ def _m_bad_money(draw: st.DrawFn, co: certificate_pb2.CertificateOfOrigin, _c: C
                 ("JPY", "1.0"),
                 ("KWD", "1.0001"),
                 ("usd", "10"),
-                ("XXX", "10"),
+                ("XXX", "10"),  # ISO 4217 "no currency": not a currency of a value
                 ("ZZZ", "10"),
                 ("US", "10"),
             )
