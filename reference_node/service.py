@@ -18,8 +18,6 @@ conformance adapter share. It implements:
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
 import datetime as dt
 import logging
@@ -238,9 +236,6 @@ class Node:
         self.codelists = codelists
         self.clock = clock
         self._directory_stamps: dict[str, int] = {}
-        self._cpu = concurrent.futures.ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="eco-verify"
-        )
 
     # -- construction -------------------------------------------------------------------
 
@@ -380,7 +375,6 @@ class Node:
 
     def close(self) -> None:
         """Release the store and worker threads."""
-        self._cpu.shutdown(wait=True)
         self.store.close()
 
     # -- trust --------------------------------------------------------------------------
@@ -479,8 +473,9 @@ class Node:
     ) -> bytes | VerifiedSubmission:
         """Everything of :meth:`submit` before the store transaction (section 5.4 steps 1-8).
 
-        Verification runs in the node's worker threads, so several
-        submissions of one stream can be checked at once (REQ-PUSH-005).
+        Runs on the calling (event loop) thread: the checks are pure CPU
+        work under the interpreter lock, so a hop to a worker thread would
+        only add switching cost. The idempotency lookup is one indexed read.
 
         Returns:
             The stored receipt of an identical earlier submission
@@ -492,17 +487,12 @@ class Node:
         """
         check_request_id(request_id)
         check_sizes(envelope_bytes_len=request_len, envelope=envelope, limits=self.config.limits)
-        now = self.clock()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._cpu,
-            lambda: self._prepare(
-                caller=caller,
-                request_id=request_id,
-                envelope=envelope,
-                request_len=request_len,
-                now=now,
-            ),
+        return self._prepare(
+            caller=caller,
+            request_id=request_id,
+            envelope=envelope,
+            request_len=request_len,
+            now=self.clock(),
         )
 
     def commit_submission(
@@ -534,10 +524,10 @@ class Node:
     ) -> bytes:
         """Receive one submitted document; return the serialized receipt (REQ-PUSH-001).
 
-        The request id and sizes are checked on the event loop; the
-        idempotency lookup and the core checks run in one hop to a worker
-        thread, which then queues the store transaction itself; the event loop
-        is woken once, when the receipt is committed.
+        The request id, sizes, idempotency lookup and core checks run on the
+        event loop (:meth:`prepare_submission`); the store transaction runs
+        in the store's writer thread, and the receipt is returned once it is
+        committed.
 
         Args:
             caller: The caller's country (REQ-ACC-001).
@@ -549,49 +539,14 @@ class Node:
         Raises:
             EcoError: The refusal, in the order of section 5.4.
         """
-        check_request_id(request_id)
-        check_sizes(envelope_bytes_len=request_len, envelope=envelope, limits=self.config.limits)
-        now = self.clock()
-        loop = asyncio.get_running_loop()
-        result: asyncio.Future[bytes] = loop.create_future()
-
-        def settle(value: bytes | None, error: BaseException | None) -> None:
-            if result.done():
-                return  # the caller went away
-            if error is not None:
-                result.set_exception(error)
-            else:
-                assert value is not None
-                result.set_result(value)
-
-        def committed(future: concurrent.futures.Future[bytes]) -> None:
-            try:
-                value: bytes | None = future.result()
-                error: BaseException | None = None
-            except BaseException as exc:  # handed to the waiting caller
-                value, error = None, exc
-            loop.call_soon_threadsafe(settle, value, error)
-
-        def work() -> None:
-            try:
-                prepared = self._prepare(
-                    caller=caller,
-                    request_id=request_id,
-                    envelope=envelope,
-                    request_len=request_len,
-                    now=now,
-                )
-                if isinstance(prepared, bytes):
-                    loop.call_soon_threadsafe(settle, prepared, None)
-                    return
-                self.store.write_future(
-                    lambda tx: self._commit_received(tx, prepared, caller, envelope, envelope_bytes)
-                ).add_done_callback(committed)
-            except BaseException as exc:  # handed to the waiting caller
-                loop.call_soon_threadsafe(settle, None, exc)
-
-        self._cpu.submit(work)
-        return await result
+        prepared = await self.prepare_submission(
+            caller=caller, request_id=request_id, envelope=envelope, request_len=request_len
+        )
+        if isinstance(prepared, bytes):
+            return prepared
+        return await self.commit_submission(
+            caller=caller, verified=prepared, envelope=envelope, envelope_bytes=envelope_bytes
+        )
 
     def _commit_received(
         self,
