@@ -627,7 +627,7 @@ class ServerProcess:
         self.stop()
 
 
-def node_argv(config: Path) -> list[str]:
+def node_argv(config: Path, *, processes: int = 1) -> list[str]:
     """Command line that starts the reference node on ``config``.
 
     ``python -m reference_node --config FILE serve`` (the ``eco-node serve``
@@ -636,6 +636,8 @@ def node_argv(config: Path) -> list[str]:
     directly with the same arguments.
     """
     args = ["--config", str(config), "--log-level", "WARNING", "serve"]
+    if processes != 1:
+        args += ["--processes", str(processes)]
     if (REPO_ROOT / "reference_node" / "__main__.py").exists():
         return [sys.executable, "-m", "reference_node", *args]
     return [

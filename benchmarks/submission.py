@@ -138,7 +138,11 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                             data_dir=data,
                             port_file=port_file,
                         )
-                        argv = echo_argv(config) if kind == "echo" else node_argv(config)
+                        argv = (
+                            echo_argv(config)
+                            if kind == "echo"
+                            else node_argv(config, processes=args.processes)
+                        )
                         with ServerProcess(
                             argv=argv, port_file=port_file, log_path=root / f"{tag}.log"
                         ) as server:
@@ -192,6 +196,9 @@ def main() -> None:
     p.add_argument("--items", type=int, nargs="+", default=[10, 100], choices=[10, 100])
     p.add_argument("--modes", nargs="+", default=["unary", "stream"], choices=list(TARGETS))
     p.add_argument("--servers", nargs="+", default=["echo", "node"], choices=["echo", "node"])
+    p.add_argument(
+        "--processes", type=int, default=1, help="serving processes of the node (node.processes)"
+    )
     p.add_argument(
         "--echo-factor", type=int, default=4, help="echo runs send this many times --count"
     )

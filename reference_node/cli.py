@@ -36,6 +36,7 @@ from reference_node.config import (
     apply_overrides,
     config_path_from,
     load_config,
+    parse_address,
 )
 from reference_node.core.documents import CertificateRef
 from reference_node.core.errors import EcoError
@@ -43,6 +44,7 @@ from reference_node.errors import NodeError
 from reference_node.pki import make_country_pki, write_country_pki
 from reference_node.sender.outbox import OutboxWorker
 from reference_node.server.app import NodeRuntime, partner_registry, serve_lock_held
+from reference_node.server.workers import WorkerProcesses, die_with_parent
 from reference_node.service import Issued, Node
 from reference_node.store.codec import decode_state
 from wco.eco.v1 import (
@@ -88,6 +90,7 @@ def _load(args: argparse.Namespace) -> NodeConfig:
         listen=getattr(args, "listen", None),
         port_file=Path(args.port_file) if getattr(args, "port_file", None) else None,
         data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
+        processes=getattr(args, "processes", None),
     )
 
 
@@ -209,21 +212,54 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the node until SIGINT/SIGTERM."""
+    """Serve the node until SIGINT/SIGTERM, from ``node.processes`` processes."""
+    worker_of: int | None = args.worker_of
+    if worker_of is not None:
+        die_with_parent(worker_of)
     node = _open(args)
-    # The store's writer and the verification threads hand the GIL back and forth with
-    # the event loop many times per document; a shorter switch interval lets them get
+    processes = node.config.node.processes
+    # The store's writer thread and the event loop hand the GIL back and forth
+    # several times per document; a shorter switch interval lets the writer get
     # it back sooner under load (docs/performance.md).
     sys.setswitchinterval(SERVE_SWITCH_INTERVAL_S)
 
     async def run() -> None:
-        runtime = NodeRuntime(node=node)
-        port = await runtime.start()
+        extra = processes - 1 if worker_of is None else 0
+        runtime = NodeRuntime(node=node, shared_port=processes > 1, worker_of=worker_of)
+        port = await runtime.start(publish=extra == 0)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runtime.request_stop)
-        logger.info("serving %s on port %d (pid %d)", node.country, port, os.getpid())
+        workers: WorkerProcesses | None = None
+        supervisor: asyncio.Task[None] | None = None
+        if extra:
+            host, _ = parse_address(node.config.node.listen)
+            workers = WorkerProcesses(
+                count=extra,
+                config_path=config_path_from(args.config).resolve(),
+                listen=f"{host}:{port}",
+                data_dir=node.config.node.data_dir.resolve(),
+                log_level=str(args.log_level),
+            )
+            try:
+                await workers.start()
+            except NodeError:
+                await runtime.stop()
+                raise
+            runtime.publish_port()
+            supervisor = asyncio.create_task(workers.supervise(runtime.stopping))
+        logger.info(
+            "serving %s on port %d (pid %d; %s)",
+            node.country,
+            port,
+            os.getpid(),
+            f"{processes} serving processes" if worker_of is None else f"extra of {worker_of}",
+        )
         await runtime.wait()
+        if workers is not None:
+            assert supervisor is not None
+            await supervisor
+            await workers.stop()
         await runtime.stop()
 
     try:
@@ -451,6 +487,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", help="override node.listen")
     p.add_argument("--port-file", help="override node.port_file")
     p.add_argument("--data-dir", help="override node.data_dir")
+    p.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="override node.processes: serving processes sharing the port and the store",
+    )
+    p.add_argument("--worker-of", type=int, metavar="PID", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 
     p = command("send", help="issue, sign, queue and deliver COs from protobuf JSON")

@@ -35,6 +35,7 @@ from reference_node.errors import ConfigError
 
 __all__ = [
     "CONFIG_ENV",
+    "MAX_PROCESSES",
     "DeliveryConfig",
     "NodeConfig",
     "NodeSection",
@@ -49,6 +50,8 @@ __all__ = [
 
 #: Environment variable naming the configuration file when ``--config`` is absent.
 CONFIG_ENV = "ECO_NODE_CONFIG"
+#: Upper bound of ``[node] processes``.
+MAX_PROCESSES = 64
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _AUTHORITY_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
@@ -66,6 +69,8 @@ class NodeSection:
         authority_id: Issuing authority the node signs certificates as.
         authority_name: Its name, written into issued certificates.
         implementation_name: Reported in ``NodeInfo``.
+        processes: Serving processes sharing the listening port and the
+            store (1 = one process; more use more cores, see docs/node.md).
     """
 
     country: str
@@ -75,6 +80,7 @@ class NodeSection:
     authority_id: str = ""
     authority_name: str = ""
     implementation_name: str = "eco-exchange reference node"
+    processes: int = 1
 
     @property
     def database(self) -> Path:
@@ -231,7 +237,9 @@ class _Table:
             raise ConfigError(f"{self._name}.{key} must be a string")
         return value
 
-    def integer(self, key: str, default: int, *, minimum: int = 1) -> int:
+    def integer(
+        self, key: str, default: int, *, minimum: int = 1, maximum: int | None = None
+    ) -> int:
         value = self._get(key)
         if value is None:
             return default
@@ -239,6 +247,8 @@ class _Table:
             raise ConfigError(f"{self._name}.{key} must be an integer")
         if value < minimum:
             raise ConfigError(f"{self._name}.{key} must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise ConfigError(f"{self._name}.{key} must be at most {maximum}")
         return value
 
     def path(self, key: str, default: str) -> Path:
@@ -319,6 +329,7 @@ def config_from_mapping(raw: Mapping[str, Any], *, base: Path, path: Path | None
         authority_id=authority_id,
         authority_name=node_t.text("authority_name", f"{cc} Customs"),
         implementation_name=node_t.text("implementation_name", "eco-exchange reference node"),
+        processes=node_t.integer("processes", 1, maximum=MAX_PROCESSES),
     )
     node_t.check_unknown()
 
@@ -415,6 +426,7 @@ def apply_overrides(
     listen: str | None = None,
     port_file: Path | None = None,
     data_dir: Path | None = None,
+    processes: int | None = None,
 ) -> NodeConfig:
     """Return ``config`` with command-line overrides applied.
 
@@ -429,6 +441,10 @@ def apply_overrides(
         node = dataclasses.replace(node, port_file=port_file.resolve())
     if data_dir is not None:
         node = dataclasses.replace(node, data_dir=data_dir.resolve())
+    if processes is not None:
+        if not 1 <= processes <= MAX_PROCESSES:
+            raise ConfigError(f"processes must be 1..{MAX_PROCESSES}, not {processes}")
+        node = dataclasses.replace(node, processes=processes)
     return dataclasses.replace(config, node=node)
 
 

@@ -130,7 +130,25 @@ def _write_port_file(path: Path, port: int) -> None:
 class NodeRuntime:
     """A node serving gRPC and delivering its outbox on the running event loop."""
 
-    def __init__(self, *, node: Node, deliver: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        node: Node,
+        deliver: bool = True,
+        shared_port: bool = False,
+        worker_of: int | None = None,
+    ) -> None:
+        """Prepare the runtime; nothing is bound or started yet.
+
+        Args:
+            node: The node to serve.
+            deliver: Run the outbox worker (REQ-PUSH-006).
+            shared_port: Bind with ``SO_REUSEPORT`` so that the node's other
+                serving processes can bind the same port.
+            worker_of: Set in an extra serving process: the pid of the node's
+                first process, which holds the serve lock, delivers and
+                writes the port file; this process stops when it is gone.
+        """
         self.node = node
         self.notifier = FeedNotifier()
         self.partners = partner_registry(node)
@@ -142,7 +160,9 @@ class NodeRuntime:
             accept_receipt=node.accept_delivery_receipt,
             clock=node.clock,
         )
-        self._deliver = deliver
+        self._deliver = deliver and worker_of is None
+        self._shared_port = shared_port or worker_of is not None
+        self._worker_of = worker_of
         self._server: grpc.aio.Server | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -198,15 +218,21 @@ class NodeRuntime:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    async def start(self) -> int:
+    async def start(self, *, publish: bool = True) -> int:
         """Start serving and delivering; return the bound port.
+
+        Args:
+            publish: Write the port file now (otherwise call
+                :meth:`publish_port` once the node's other serving processes
+                serve too).
 
         Raises:
             NodeError: The address cannot be bound or the data directory is in use.
         """
         config = self.node.config
         host, _ = parse_address(config.node.listen)
-        self._lock.acquire()
+        if self._worker_of is None:
+            self._lock.acquire()
         loop = asyncio.get_running_loop()
         self.notifier.bind(loop)
         self.notifier.last_sequence = self.node.store.last_sequence()
@@ -216,7 +242,7 @@ class NodeRuntime:
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
                 ("grpc.max_send_message_length", max(limits.max_message_bytes, 64 * 1024 * 1024)),
-                ("grpc.so_reuseport", 0),
+                ("grpc.so_reuseport", 1 if self._shared_port else 0),
             ],
             maximum_concurrent_rpcs=None,
         )
@@ -246,10 +272,16 @@ class NodeRuntime:
         if self._deliver:
             self._tasks.append(asyncio.create_task(self.worker.run(self._stop)))
         self._tasks.append(asyncio.create_task(self._watch_external_commits()))
-        if config.node.port_file is not None:
-            _write_port_file(config.node.port_file, port)
+        if publish:
+            self.publish_port()
         logger.info("node %s serving on %s:%d", self.node.country, host, port)
         return port
+
+    def publish_port(self) -> None:
+        """Write the bound port to ``node.port_file`` (when configured)."""
+        port_file = self.node.config.node.port_file
+        if port_file is not None:
+            _write_port_file(port_file, self.port)
 
     async def _watch_external_commits(self) -> None:
         """Pick up what other processes (the CLI) committed: documents and directories."""
@@ -258,6 +290,10 @@ class NodeRuntime:
         while not self._stop.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), timeout=interval)
+            if self._worker_of is not None and os.getppid() != self._worker_of:
+                logger.warning("the node's first serving process is gone; stopping")
+                self._stop.set()
+                return
             try:
                 await asyncio.to_thread(self.node.refresh_directories)
             except Exception:
@@ -270,6 +306,11 @@ class NodeRuntime:
             if last > self.notifier.last_sequence:
                 self.notifier.last_sequence = last
                 self.notifier.fire()
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set once the runtime is asked to stop."""
+        return self._stop
 
     def request_stop(self) -> None:
         """Ask :meth:`wait` to return (signal handlers)."""

@@ -101,6 +101,7 @@ def node_factory(tmp_path: Path) -> Iterator[NodeFactory]:
         name: str | None = None,
         limits: dict[str, int] | None = None,
         delivery: dict[str, int] | None = None,
+        processes: int = 1,
     ) -> NodeProcess:
         node = NodeProcess(
             workdir=tmp_path / (name or pki.country),
@@ -108,6 +109,7 @@ def node_factory(tmp_path: Path) -> Iterator[NodeFactory]:
             partners=partners,
             limits=limits or {},
             delivery=delivery or {},
+            processes=processes,
         )
         node.write_config()
         made.append(node)

@@ -85,6 +85,7 @@ class NodeProcess:
         partners: Partner countries.
         limits: Overrides of the ``[limits]`` table.
         delivery: Overrides of the ``[delivery]`` table.
+        processes: ``[node] processes``: serving processes sharing port and store.
     """
 
     workdir: Path
@@ -92,6 +93,7 @@ class NodeProcess:
     partners: Sequence[Partner] = ()
     limits: dict[str, int] = field(default_factory=dict)
     delivery: dict[str, int] = field(default_factory=dict)
+    processes: int = 1
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
     starts: int = 0
@@ -136,6 +138,7 @@ class NodeProcess:
             'data_dir = "data"',
             f"authority_id = {_q(cc.lower() + '-customs')}",
             f"authority_name = {_q(cc + ' Customs')}",
+            f"processes = {self.processes}",
             "",
             "[tls]",
             f'server_cert = "{cc}/node-server.pem"',
@@ -232,10 +235,22 @@ class NodeProcess:
         raise RuntimeError(f"node not serving health:\n{self.log_tail()}")
 
     def kill(self) -> None:
-        """SIGKILL the node (a crash: no shutdown code runs) and reap it."""
+        """SIGKILL the node and its other serving processes (a crash) and reap it."""
         if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)  # its own session (start)
             self.process.wait(timeout=30)
+
+    def serving_processes(self) -> list[psutil.Process]:
+        """The extra serving processes the node started (``[node] processes`` > 1)."""
+        if self.process is None or self.process.poll() is not None:
+            return []
+        found = []
+        for child in psutil.Process(self.process.pid).children():
+            with contextlib.suppress(psutil.Error):  # exited meanwhile, or a zombie
+                if "--worker-of" in child.cmdline():
+                    found.append(child)
+        return found
 
     def stop(self) -> None:
         """Stop the node with SIGTERM (SIGKILL after 15 s)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reference_node.cli import main
-from reference_node.config import CONFIG_ENV, config_path_from, load_config
+from reference_node.config import CONFIG_ENV, apply_overrides, config_path_from, load_config
 from reference_node.errors import ConfigError
 
 
@@ -22,6 +22,7 @@ def test_defaults_and_relative_paths(tmp_path: Path) -> None:
     assert config.partner("XB").tls_ca == tmp_path / "XB" / "tls-ca.pem"
     assert config.limits.max_message_bytes == 4 * 1024 * 1024
     assert config.delivery.deadline_ms == 5000
+    assert config.node.processes == 1
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,9 @@ def test_defaults_and_relative_paths(tmp_path: Path) -> None:
         ('[node]\ncountry = "XA"\ncolour = 1\n', "unknown key node.colour"),
         ('[node]\ncountry = "XA"\n[limits]\nmax_page_size = 0\n', "at least 1"),
         ('[node]\ncountry = "XA"\nlisten = "nowhere"\n', "is not host:port"),
+        ('[node]\ncountry = "XA"\nprocesses = 0\n', "node.processes must be at least 1"),
+        ('[node]\ncountry = "XA"\nprocesses = 65\n', "node.processes must be at most 64"),
+        ('[node]\ncountry = "XA"\nprocesses = "2"\n', "node.processes must be an integer"),
         ('[node]\ncountry = "XA"\n[[partners]]\ncountry = "XA"\n', "must differ"),
         ("not toml [", "not valid TOML"),
     ],
@@ -54,3 +58,13 @@ def test_env_var_and_cli_error_line(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert err[0].startswith("eco-node: error: cannot read configuration")
+
+
+def test_processes_override(tmp_path: Path) -> None:
+    path = tmp_path / "n.toml"
+    path.write_text('[node]\ncountry = "XA"\nprocesses = 3\n')
+    config = load_config(path)
+    assert config.node.processes == 3
+    assert apply_overrides(config, processes=2).node.processes == 2
+    with pytest.raises(ConfigError, match=r"processes must be 1\.\.64, not 0"):
+        apply_overrides(config, processes=0)
