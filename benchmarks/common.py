@@ -648,9 +648,10 @@ def node_argv(config: Path, *, processes: int = 1) -> list[str]:
     ]
 
 
-def echo_argv(config: Path) -> list[str]:
+def echo_argv(config: Path, *, processes: int = 1) -> list[str]:
     """Command line that starts the echo server on the same ``config``."""
-    return [sys.executable, "-m", "benchmarks.echo_server", "--config", str(config)]
+    argv = [sys.executable, "-m", "benchmarks.echo_server", "--config", str(config)]
+    return argv if processes == 1 else [*argv, "--processes", str(processes)]
 
 
 # -------------------------------------------------------------- loadgen

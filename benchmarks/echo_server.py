@@ -17,7 +17,10 @@ import argparse
 import asyncio
 import hashlib
 import logging
+import os
 import signal
+import subprocess
+import sys
 import tomllib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,6 +29,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from benchmarks.common import RECEIPT_TYPE, Signer
+from reference_node.server.workers import die_with_parent
 from wco.eco.v1 import envelope_pb2, exchange_service_pb2, exchange_service_pb2_grpc
 
 logger = logging.getLogger(__name__)
@@ -88,8 +92,45 @@ def _resolve(base: Path, value: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
-async def serve(config_path: Path) -> None:
-    """Serve the echo ExchangeService with the TLS setup of ``config_path``."""
+def _spawn_copies(config_path: Path, port: int, count: int, ready_dir: Path) -> list[Path]:
+    """Start ``count`` more echo processes on ``port`` (SO_REUSEPORT); return their ready files."""
+    ready = [ready_dir / f"echo-{os.getpid()}-{i}.ready" for i in range(count)]
+    for path in ready:
+        path.unlink(missing_ok=True)
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.echo_server",
+                "--config",
+                str(config_path),
+                "--copy-of",
+                str(os.getpid()),
+                "--port",
+                str(port),
+                "--ready-file",
+                str(path),
+            ]
+        )
+    return ready
+
+
+async def serve(
+    config_path: Path,
+    *,
+    processes: int = 1,
+    copy_of: int | None = None,
+    port: int = 0,
+    ready_file: Path | None = None,
+) -> None:
+    """Serve the echo ExchangeService with the TLS setup of ``config_path``.
+
+    With ``processes`` > 1 the first process starts the others on its port
+    (``SO_REUSEPORT``, as the node's ``[node] processes``) and writes the port
+    file once they all serve; they end when it ends.
+    """
+    if copy_of is not None:
+        die_with_parent(copy_of)
     config = tomllib.loads(config_path.read_text(encoding="utf-8"))  # noqa: ASYNC240 - startup
     base = config_path.parent
     node, tls, signing = config["node"], config["tls"], config["signing"]
@@ -114,6 +155,7 @@ async def serve(config_path: Path) -> None:
         options=[
             ("grpc.max_receive_message_length", _MAX_MESSAGE),
             ("grpc.max_send_message_length", _MAX_MESSAGE),
+            ("grpc.so_reuseport", 1 if processes > 1 or copy_of is not None else 0),
         ]
     )
     exchange_service_pb2_grpc.add_ExchangeServiceServicer_to_server(
@@ -122,10 +164,17 @@ async def serve(config_path: Path) -> None:
         ),
         server,
     )
-    port = server.add_secure_port(node.get("listen", "127.0.0.1:0"), credentials)
+    listen = f"127.0.0.1:{port}" if copy_of is not None else node.get("listen", "127.0.0.1:0")
+    port = server.add_secure_port(listen, credentials)
     await server.start()
+    if ready_file is not None:
+        ready_file.write_text(f"{port}\n")  # noqa: ASYNC240 - startup
+    if processes > 1:
+        ready = _spawn_copies(config_path, port, processes - 1, config_path.parent)
+        while not all(path.exists() for path in ready):  # noqa: ASYNC110 - other processes
+            await asyncio.sleep(0.05)
     port_file = node.get("port_file", "")
-    if port_file:
+    if port_file and copy_of is None:
         _resolve(base, port_file).write_text(f"{port}\n")
     logger.info("echo server listening on port %d", port)
     stop = asyncio.Event()
@@ -140,9 +189,23 @@ def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="node TOML configuration")
+    parser.add_argument(
+        "--processes", type=int, default=1, help="serving processes sharing the port (default 1)"
+    )
+    parser.add_argument("--copy-of", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(serve(args.config.resolve()))
+    asyncio.run(
+        serve(
+            args.config.resolve(),
+            processes=args.processes,
+            copy_of=args.copy_of,
+            port=args.port,
+            ready_file=args.ready_file,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -110,7 +110,16 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     """Run the benchmark and return the figures (also printed)."""
     info = machine_info()
     print(f"machine: {info}")
-    results: dict[str, object] = {"machine": info, "runs": []}
+    print(
+        f"load: {args.channels} channels x {args.inflight} in flight; node processes "
+        f"{args.processes}, echo processes {args.echo_processes}"
+    )
+    results: dict[str, object] = {
+        "machine": info,
+        "runs": [],
+        "node_processes": args.processes,
+        "echo_processes": args.echo_processes,
+    }
     runs: list[dict[str, object]] = []
     with work_dir(args.keep) as root:
         sender, receiver = generate_pki(root / "pki")
@@ -139,7 +148,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                             port_file=port_file,
                         )
                         argv = (
-                            echo_argv(config)
+                            echo_argv(config, processes=args.echo_processes)
                             if kind == "echo"
                             else node_argv(config, processes=args.processes)
                         )
@@ -191,13 +200,22 @@ def main() -> None:
     p.add_argument("--count", type=int, default=5000, help="timed 10-item submissions per run")
     p.add_argument("--count-100", type=int, default=1000, help="timed 100-item submissions")
     p.add_argument("--warmup", type=int, default=300, help="untimed submissions first")
-    p.add_argument("--channels", type=int, default=4, help="client channels (connections)")
-    p.add_argument("--inflight", type=int, default=8, help="unanswered requests per channel")
+    p.add_argument("--channels", type=int, default=8, help="client channels (connections)")
+    p.add_argument("--inflight", type=int, default=4, help="unanswered requests per channel")
     p.add_argument("--items", type=int, nargs="+", default=[10, 100], choices=[10, 100])
     p.add_argument("--modes", nargs="+", default=["unary", "stream"], choices=list(TARGETS))
     p.add_argument("--servers", nargs="+", default=["echo", "node"], choices=["echo", "node"])
     p.add_argument(
-        "--processes", type=int, default=1, help="serving processes of the node (node.processes)"
+        "--processes",
+        type=int,
+        default=2,
+        help="serving processes of the node ([node] processes; default 2, one per core here)",
+    )
+    p.add_argument(
+        "--echo-processes",
+        type=int,
+        default=1,
+        help="serving processes of the echo server (default 1: one bare grpc.aio server)",
     )
     p.add_argument(
         "--echo-factor", type=int, default=4, help="echo runs send this many times --count"
