@@ -140,11 +140,25 @@ def parse_payload(payload_type: str, payload: bytes) -> Message:
         message.ParseFromString(payload)
     except (DecodeError, RuntimeError, ValueError) as exc:
         raise PayloadMalformed(f"payload does not parse as {cls.DESCRIPTOR.full_name}") from exc
-    if has_unknown_fields(message):
+    if not _only_known_fields(message, payload) and has_unknown_fields(cls.FromString(payload)):
         raise PayloadMalformed(
             f"payload has fields unknown to {cls.DESCRIPTOR.full_name} (REQ-CO-001)"
         )
     return message
+
+
+def _only_known_fields(message: Message, payload: bytes) -> bool:
+    """Cheap sufficient test that ``payload`` carries no unknown field (REQ-CO-001).
+
+    Drops the unknown fields of ``message`` (parsed from ``payload``) and
+    re-encodes it. If that gives ``payload`` back, parsing ``payload`` gives
+    no unknown field, since the encoding of known fields parses to known
+    fields only. Otherwise (unknown fields, or an encoding other than the
+    canonical one, e.g. other field order) the answer is False and
+    :func:`has_unknown_fields` must decide on a fresh parse.
+    """
+    message.DiscardUnknownFields()
+    return message.SerializeToString(deterministic=True) == payload
 
 
 def parse_document(envelope: envelope_pb2.Envelope) -> Document:

@@ -587,18 +587,22 @@ def _emit_gather(
                     f"{indent}    extend(({', '.join(body)},))" if body else f"{indent}    pass"
                 )
             else:
-                # An unset message reads as its default: empty strings and
-                # enum defaults, which are always defined values.
-                lines.append(f"{indent}{local} = {attr}")
+                # Unset messages are skipped (an unset message would read as
+                # empty strings and enum defaults, which break no rule).
+                lines.append(f"{indent}if {var}.HasField({fd.name!r}):")
+                lines.append(f"{indent}    {local} = {attr}")
+                body = []
                 _emit_gather(
                     sub,
                     local,
-                    indent,
+                    indent + "    ",
                     lines=lines,
-                    strings=strings,
+                    strings=body,
                     names=names,
                     visiting=inner,
                 )
+                if body:
+                    lines.append(f"{indent}    extend(({', '.join(body)},))")
 
 
 def _gatherer(descriptor: Any, skip: tuple[str, ...] = ()) -> _Gatherer:
@@ -643,7 +647,10 @@ def _strings_ok(strings: list[str]) -> bool:
     """REQ-CO-011 over gathered strings: length and control characters."""
     if max(map(len, strings), default=0) > _MAX_STRING:
         return False
-    return _CONTROL_RE.search("\n".join(strings)) is None
+    joined = " ".join(strings)
+    # Control characters are not printable; the search is needed only when
+    # some character is not (e.g. a line feed or a tab, which are allowed).
+    return joined.isprintable() or _CONTROL_RE.search(joined) is None
 
 
 # HS_CODE_RE and a chapter 01..97 other than 77 (REQ-CO-007).
@@ -669,14 +676,8 @@ def _amount_re(digits: int) -> re.Pattern[str]:
 _DAYS_IN_MONTH = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _date_key(value: object) -> int | None:
-    """A ``google.type.Date`` that :func:`_date` accepts as an ordered key, else None."""
-    year, month, day = value.year, value.month, value.day  # type: ignore[attr-defined]
-    if not 1900 <= year <= 9999 or not 1 <= month <= 12 or not 1 <= day <= _DAYS_IN_MONTH[month]:
-        return None
-    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
-        return None
-    return int((year * 13 + month) * 32 + day)
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
 def _checked_leaves(descriptor: Any, prefix: str = "") -> tuple[str, ...]:
@@ -717,6 +718,26 @@ _CRITERION_TYPES = frozenset(_OC.OriginCriterionType.values())
 _TARIFF_SHIFTS = frozenset(_OC.TariffShift.values())
 
 
+_CLEAN_LISTS: dict[int, tuple[CodeLists, bool]] = {}
+
+
+def _lists_clean(lists: CodeLists) -> bool:
+    """Whether no code of the lists a goods item is checked against breaks REQ-CO-011.
+
+    Then a string found in one of these lists needs no length or control
+    character check. Computed once per (immutable) :class:`CodeLists`.
+    """
+    entry = _CLEAN_LISTS.get(id(lists))
+    if entry is not None and entry[0] is lists:
+        return entry[1]
+    codes = [*lists.units, *lists.currencies, *lists.hs_editions, *lists.countries]
+    clean = _strings_ok(codes)
+    if len(_CLEAN_LISTS) >= 64:
+        _CLEAN_LISTS.clear()
+    _CLEAN_LISTS[id(lists)] = (lists, clean)
+    return clean
+
+
 def _items_fast(
     items: Any,
     *,
@@ -725,65 +746,42 @@ def _items_fast(
     strings: list[str],
     findings: list[envelope_pb2.Finding],
 ) -> bool:
-    """True if no goods item breaks a rule of :func:`_goods_item` (REQ-CO-007..010).
+    """True if no goods item breaks a rule of REQ-CO-002 and REQ-CO-007..013.
 
-    One pass per item reads each field once: its strings go to ``strings``
-    for the generic rules (REQ-CO-011), its enums are checked to be defined
-    (REQ-CO-013), and its warnings are appended to ``findings``. A value in
-    an unset message reads as empty, which every rule below treats like the
-    absent message or sends to the precise path.
+    One pass per item reads each field once. Its enums are checked to be
+    defined (REQ-CO-013). Its free-text strings go to ``strings`` for the
+    length and control character rules (REQ-CO-011); every other string
+    either matches a pattern of digits, dot and minus or is a code of a
+    list that :func:`_lists_clean` found clean, so it cannot break them.
+    Warnings are appended to ``findings``. A value of an unset message
+    reads as empty, which every rule below treats like the absent message
+    or leaves to the precise path.
     """
     hs_fullmatch = _HS_FAST_RE.fullmatch
     positive = _POSITIVE_RE.fullmatch
-    rvc_fullmatch = _RVC_FAST_RE.fullmatch
     countries = lists.countries
     units = lists.units
     currencies = lists.currencies
     editions = lists.hs_editions
+    amount_res = _AMOUNT_RES
     extend = strings.extend
     for number, item in enumerate(items, 1):
-        oc = item.origin_criterion
         quantity = item.quantity
-        weight = item.gross_weight
-        money = item.fob_value
-        hs_code = item.hs_code
-        hs_edition = item.hs_edition
         quantity_value = quantity.value.value
         unit = quantity.unit_code
-        rvc = oc.rvc_percentage.value
-        weight_value = weight.value.value
-        weight_unit = weight.unit_code
-        currency = money.currency_code
-        amount = money.amount.value
-        origin = item.origin_country
+        hs_edition = item.hs_edition
+        oc = item.origin_criterion
         kind = oc.type
         shift = oc.tariff_shift
-        extend(
-            (
-                item.marks_and_numbers,
-                item.package_kind,
-                item.description,
-                hs_code,
-                hs_edition,
-                rvc,
-                oc.text,
-                quantity_value,
-                unit,
-                weight_value,
-                weight_unit,
-                currency,
-                amount,
-                item.invoice_number,
-                origin,
-            )
-        )
+        origin = item.origin_country
+        description = item.description
         if (
             item.item_number != number
-            or not item.description
+            or not description
             or not hs_edition
             or not kind
             or not unit
-            or hs_fullmatch(hs_code) is None
+            or hs_fullmatch(item.hs_code) is None
             or hs_edition not in editions
             or positive(quantity_value) is None
             or unit not in units
@@ -793,9 +791,17 @@ def _items_fast(
             or (shift == _OC.TARIFF_SHIFT_UNSPECIFIED) == (kind == _CTC)
         ):
             return False
+        extend(
+            (item.marks_and_numbers, item.package_kind, description, oc.text, item.invoice_number)
+        )
+        money = item.fob_value
+        amount = money.amount.value
         if amount:
-            digits = currencies.get(currency)
-            if digits is None or _amount_re(digits).fullmatch(amount) is None:
+            digits = currencies.get(money.currency_code)
+            if digits is None:
+                return False
+            pattern = amount_res.get(digits) or _amount_re(digits)
+            if pattern.fullmatch(amount) is None:
                 return False
             has_fob = True
         elif item.HasField("fob_value"):
@@ -803,7 +809,7 @@ def _items_fast(
         else:
             has_fob = False
         if kind == _RVC:
-            if rvc_fullmatch(rvc) is None:
+            if _RVC_FAST_RE.fullmatch(oc.rvc_percentage.value) is None:
                 return False
             if not has_fob:
                 findings.append(
@@ -813,17 +819,30 @@ def _items_fast(
                         "RVC item without FOB value",
                     )
                 )
-        elif rvc or oc.HasField("rvc_percentage"):
+        elif oc.HasField("rvc_percentage"):
             return False
+        weight = item.gross_weight
+        weight_value = weight.value.value
         if weight_value:
-            if positive(weight_value) is None or (weight_unit and weight_unit not in units):
+            if positive(weight_value) is None:
+                return False
+            weight_unit = weight.unit_code
+            if weight_unit and weight_unit not in units:
                 return False
         elif item.HasField("gross_weight"):
             return False
         invoice = item.invoice_date
-        if invoice.year:
-            key = _date_key(invoice)
-            if key is None or (latest is not None and key > latest):
+        year = invoice.year
+        if year:
+            month = invoice.month
+            day = invoice.day
+            if (
+                not 1900 <= year <= 9999
+                or not 1 <= month <= 12
+                or not 1 <= day <= _DAYS_IN_MONTH[month]
+                or (month == 2 and day == 29 and not _leap(year))
+                or (latest is not None and (year * 13 + month) * 32 + day > latest)
+            ):
                 return False
         elif item.HasField("invoice_date"):
             return False
@@ -856,8 +875,12 @@ def _fast_certificate(
         latest = (latest_date.year * 13 + latest_date.month) * 32 + latest_date.day
     strings: list[str] = []
     findings: list[envelope_pb2.Finding] = []
-    if not _ITEMS_FAST or not _items_fast(
-        co.goods_items, lists=lists, latest=latest, strings=strings, findings=findings
+    if (
+        not _ITEMS_FAST
+        or not _lists_clean(lists)
+        or not _items_fast(
+            co.goods_items, lists=lists, latest=latest, strings=strings, findings=findings
+        )
     ):
         return None
     _co_references(co, lists=lists, out=out)
