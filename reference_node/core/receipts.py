@@ -26,9 +26,20 @@ from wco.eco.v1 import envelope_pb2
 
 __all__ = ["build_receipt", "verify_receipt"]
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
 _ACCEPTED = frozenset(
     {envelope_pb2.DELIVERY_STATUS_DELIVERED, envelope_pb2.DELIVERY_STATUS_DELIVERED_WITH_WARNINGS}
 )
+
+
+def _timestamp(at: dt.datetime) -> Timestamp:
+    """``Timestamp`` of ``at`` (what ``Timestamp.FromDatetime`` gives, with integer arithmetic)."""
+    if at.tzinfo is None:  # local time, as datetime.astimezone reads a naive datetime
+        at = at.astimezone(dt.UTC)
+    seconds, micros = divmod((at - _EPOCH) // _MICROSECOND, 1_000_000)
+    return Timestamp(seconds=seconds, nanos=micros * 1000)
 
 
 def build_receipt(
@@ -53,15 +64,13 @@ def build_receipt(
     Returns:
         The receipt envelope (payload type ``...receipt.v1+protobuf``).
     """
-    received = Timestamp()
-    received.FromDatetime(received_time.astimezone(dt.UTC))
     receipt = envelope_pb2.Receipt(
         request_id=verified.request_id,
         payload_sha256=verified.payload_sha256,
         payload_type=verified.document.payload_type,
         receiver_country=receiver_country,
         sender_country=sender_country,
-        received_time=received,
+        received_time=_timestamp(received_time),
         delivery_status=cast("envelope_pb2.DeliveryStatus", verified.delivery_status),
         findings=list(verified.findings),
         certificate=verified.document.certificate.to_digest(),

@@ -9,6 +9,10 @@
   commit.
 - Reads use one connection per reader thread (WAL readers never block the
   writer).
+- WAL checkpoints run in a background thread on their own connection, not
+  inside the writer's commits: a commit only appends to the WAL and syncs it,
+  so the receipts waiting on it are not held up while pages are copied into
+  the database file and that file is synced.
 - The schema is versioned in ``schema_version``; migrations run in order at
   open and never change an applied version.
 """
@@ -123,6 +127,8 @@ MIGRATIONS: tuple[tuple[int, str], ...] = (
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 _MAX_BATCH = 128
+#: Seconds the checkpointer lets commits accumulate before it checkpoints them.
+_CHECKPOINT_DELAY = 0.5
 _DOC_COLUMNS = (
     "sequence, request_id, sender_country, recipient_country, kind, payload_type, "
     "payload_sha256, envelope, certificate_key, verification_id, store_time, origin, receipt"
@@ -132,19 +138,42 @@ _OUTBOX_COLUMNS = (
     "next_attempt_time, last_error_reason, last_error_message, receipt, created_time, "
     "certificate_key, verification_id"
 )
+# Statements of the receive path, built once: sqlite3's statement cache is keyed
+# by the SQL text, so a constant string is found without building it again.
+_SQL_DOCUMENT_BY_REQUEST = (
+    f"SELECT {_DOC_COLUMNS} FROM documents WHERE sender_country = ? AND request_id = ?"  # noqa: S608
+)
+_SQL_CERTIFICATE = (
+    "SELECT key, exporting_country, importing_country, request_id, state, update_time "
+    "FROM certificates WHERE key = ?"
+)
+_SQL_INSERT_DOCUMENT = (
+    "INSERT INTO documents (sequence, request_id, sender_country, recipient_country, "
+    "kind, payload_type, payload_sha256, envelope, certificate_key, verification_id, "
+    "store_time, origin, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_SQL_PUT_CERTIFICATE = (
+    "INSERT INTO certificates (key, exporting_country, importing_country, request_id, "
+    "state, update_time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+    "state = excluded.state, update_time = excluded.update_time"
+)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def to_micros(at: dt.datetime) -> int:
     """Encode an aware datetime as integer microseconds since the epoch (UTC)."""
     if at.tzinfo is None:
         raise ValueError("naive datetime")
-    delta = at - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    # timedelta // timedelta is exact integer arithmetic on days, seconds, microseconds.
+    return (at - _EPOCH) // _MICROSECOND
 
 
 def from_micros(value: int) -> dt.datetime:
     """Inverse of :func:`to_micros`."""
-    return dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=value)
+    return _EPOCH + dt.timedelta(microseconds=value)
 
 
 def _document(row: sqlite3.Row | tuple[Any, ...]) -> DocumentRecord:
@@ -213,18 +242,11 @@ class _Reads:
         self.conn = conn
 
     def document_by_request(self, sender_country: str, request_id: str) -> DocumentRecord | None:
-        row = self.conn.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents WHERE sender_country = ? AND request_id = ?",  # noqa: S608
-            (sender_country, request_id),
-        ).fetchone()
+        row = self.conn.execute(_SQL_DOCUMENT_BY_REQUEST, (sender_country, request_id)).fetchone()
         return _document(row) if row is not None else None
 
     def certificate(self, key: str) -> CertificateRow | None:
-        row = self.conn.execute(
-            "SELECT key, exporting_country, importing_country, request_id, state, update_time "
-            "FROM certificates WHERE key = ?",
-            (key,),
-        ).fetchone()
+        row = self.conn.execute(_SQL_CERTIFICATE, (key,)).fetchone()
         return _certificate(row) if row is not None else None
 
     def verifications_by_id(self, verification_id: str) -> list[VerificationRow]:
@@ -292,9 +314,7 @@ class _Transaction(_Reads, WriteTransaction):
     def insert_document(self, document: NewDocument) -> int:
         sequence = self.next_sequence()
         self.conn.execute(
-            "INSERT INTO documents (sequence, request_id, sender_country, recipient_country, "
-            "kind, payload_type, payload_sha256, envelope, certificate_key, verification_id, "
-            "store_time, origin, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _SQL_INSERT_DOCUMENT,
             (
                 sequence,
                 document.request_id,
@@ -311,8 +331,9 @@ class _Transaction(_Reads, WriteTransaction):
                 document.receipt,
             ),
         )
-        self.batch.next_sequence = sequence + 1
-        self.batch.appended = True
+        batch = self.batch
+        batch.next_sequence = sequence + 1
+        batch.appended = True
         return sequence
 
     def set_receipt(self, sequence: int, receipt: bytes) -> None:
@@ -322,9 +343,7 @@ class _Transaction(_Reads, WriteTransaction):
 
     def put_certificate(self, row: CertificateRow) -> None:
         self.conn.execute(
-            "INSERT INTO certificates (key, exporting_country, importing_country, request_id, "
-            "state, update_time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-            "state = excluded.state, update_time = excluded.update_time",
+            _SQL_PUT_CERTIFICATE,
             (
                 row.key,
                 row.exporting_country,
@@ -430,10 +449,51 @@ class _Transaction(_Reads, WriteTransaction):
         )
 
 
-@dataclass(slots=True)
 class _Job:
-    fn: Callable[[WriteTransaction], Any]
-    future: concurrent.futures.Future[Any]
+    """One queued write function and how its caller waits for the outcome.
+
+    Either ``future`` (a thread waits: :meth:`SqliteStore.write`,
+    :meth:`SqliteStore.write_future`) or ``waiter`` with its ``loop`` (a
+    coroutine waits: :meth:`SqliteStore.write_async`) is set.
+    """
+
+    __slots__ = ("fn", "future", "loop", "waiter")
+
+    def __init__(
+        self,
+        fn: Callable[[WriteTransaction], Any],
+        *,
+        future: concurrent.futures.Future[Any] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        waiter: asyncio.Future[Any] | None = None,
+    ) -> None:
+        self.fn = fn
+        self.future = future
+        self.loop = loop
+        self.waiter = waiter
+
+    def start(self) -> bool:
+        """Whether the job is still wanted (its caller did not cancel it); marks it running."""
+        if self.future is not None:
+            return self.future.set_running_or_notify_cancel()
+        # Read from the writer thread: a waiter cancelled on its loop meanwhile
+        # may still run, exactly as a future cancelled too late; its outcome is dropped.
+        return self.waiter is None or not self.waiter.cancelled()
+
+
+#: An outcome handed to a waiting caller: (job, succeeded, result or exception).
+_Outcome = tuple[_Job, bool, Any]
+
+
+def _settle_waiters(outcomes: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    """Event loop side of :meth:`SqliteStore._settle`: complete the awaited futures."""
+    for waiter, ok, value in outcomes:
+        if waiter.done():
+            continue  # the caller went away
+        if ok:
+            waiter.set_result(value)
+        else:
+            waiter.set_exception(value)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -441,6 +501,54 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 30000")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
+
+
+class _Checkpointer:
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` in its own thread after commits.
+
+    The writer connection has automatic checkpoints off; it calls
+    :meth:`notify` after each commit, and the checkpointer copies the
+    committed WAL frames into the database file at most every
+    ``_CHECKPOINT_DELAY`` seconds. A passive checkpoint never blocks writers
+    or readers (of this or another process); frames still needed by a reader
+    are left for the next one. Durability does not depend on it: a commit is
+    synced in the WAL before it is acknowledged.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="eco-store-checkpoint", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        """Commits were made: checkpoint soon."""
+        self._wake.set()
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                self._wake.wait()
+                if self._stop.wait(_CHECKPOINT_DELAY):
+                    return
+                self._wake.clear()
+                try:
+                    if conn is None:
+                        conn = _connect(self._path)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:
+                    logger.warning("WAL checkpoint failed (retried after the next commit): %s", exc)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def close(self) -> None:
+        """Stop the thread (the last connection to close checkpoints what is left)."""
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
 
 
 class SqliteStore(Store):
@@ -453,7 +561,7 @@ class SqliteStore(Store):
     def __init__(self, *, path: Path, conn: sqlite3.Connection) -> None:
         self._path = path
         self._writer_conn = conn
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._listeners: list[Callable[[int], None]] = []
         self._local = threading.local()
         self._readers = concurrent.futures.ThreadPoolExecutor(
@@ -462,6 +570,7 @@ class SqliteStore(Store):
         self._reader_conns: list[sqlite3.Connection] = []
         self._reader_lock = threading.Lock()
         self._closed = False
+        self._checkpointer = _Checkpointer(path)
         self._thread = threading.Thread(
             target=self._writer_loop, name="eco-store-write", daemon=True
         )
@@ -482,6 +591,8 @@ class SqliteStore(Store):
             if str(mode).lower() != "wal":
                 raise NodeUnavailable(f"cannot switch {path} to WAL journal mode")
             conn.execute("PRAGMA synchronous = FULL")
+            # Checkpoints are the checkpointer thread's work (see _Checkpointer).
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
             cls._migrate(conn)
         except sqlite3.Error as exc:
             raise NodeUnavailable(f"cannot open database {path}: {exc}") from exc
@@ -533,7 +644,7 @@ class SqliteStore(Store):
         if self._closed:
             raise NodeUnavailable("store is closed")
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._queue.put(_Job(fn=fn, future=future))
+        self._queue.put(_Job(fn, future=future))
         return future
 
     def write(self, fn: Callable[[WriteTransaction], T]) -> T:
@@ -541,8 +652,19 @@ class SqliteStore(Store):
         return self._submit(fn).result()
 
     def write_async(self, fn: Callable[[WriteTransaction], T]) -> Awaitable[T]:
-        """Like :meth:`write`, awaitable from the event loop."""
-        return asyncio.wrap_future(self._submit(fn))
+        """Like :meth:`write`, awaitable from the event loop (call it from the loop's thread).
+
+        The outcomes of one committed batch are handed to each waiting event
+        loop in one wake-up, not one per job. Cancelling the awaitable before
+        the writer starts the job drops the job (nothing is written); once
+        started, the job runs and commits, and its outcome is discarded.
+        """
+        if self._closed:
+            raise NodeUnavailable("store is closed")
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Job(fn, loop=loop, waiter=waiter))
+        return waiter
 
     def write_future(self, fn: Callable[[WriteTransaction], T]) -> concurrent.futures.Future[T]:
         """Queue ``fn`` (from any thread); the future completes once it is committed."""
@@ -576,7 +698,7 @@ class SqliteStore(Store):
         rolled back and the jobs run again, each inside its own savepoint, so
         the failing one is rolled back alone and changes nothing.
         """
-        jobs = [job for job in batch if job.future.set_running_or_notify_cancel()]
+        jobs = [job for job in batch if job.start()]
         if not jobs:
             return
         outcomes = self._attempt_batch(jobs, isolated=False)
@@ -591,7 +713,7 @@ class SqliteStore(Store):
 
     def _attempt_batch(
         self, jobs: list[_Job], *, isolated: bool
-    ) -> tuple[list[tuple[_Job, bool, Any]], _Batch] | None:
+    ) -> tuple[list[_Outcome], _Batch] | None:
         """Run ``jobs`` in one transaction; commit unless a job failed while not isolated.
 
         Returns:
@@ -603,20 +725,24 @@ class SqliteStore(Store):
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             logger.error("cannot begin a write transaction: %s", exc)
-            for job in jobs:
-                job.future.set_exception(NodeUnavailable("storage is busy, retry later"))
+            self._settle(
+                [(job, False, NodeUnavailable("storage is busy, retry later")) for job in jobs]
+            )
             return None
         state = _Batch()
-        outcomes: list[tuple[_Job, bool, Any]] = []
+        # One transaction view for the batch: every job sees the same connection and state.
+        tx = _Transaction(conn, state)
+        outcomes: list[_Outcome] = []
+        before: tuple[int | None, bool] = (None, False)
         for job in jobs:
-            tx = _Transaction(conn, state)
-            before = state.next_sequence, state.appended
             try:
                 if isolated:
+                    before = state.next_sequence, state.appended
                     conn.execute("SAVEPOINT job")
-                result = job.fn(tx)
-                if isolated:
+                    result = job.fn(tx)
                     conn.execute("RELEASE job")
+                else:
+                    result = job.fn(tx)
                 outcomes.append((job, True, result))
             except BaseException as exc:  # handed to the waiting caller
                 if isinstance(exc, sqlite3.Error):
@@ -643,17 +769,34 @@ class SqliteStore(Store):
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 logger.exception("rollback after failed commit failed")
-            for job in jobs:
-                job.future.set_exception(NodeUnavailable("storage failure, retry later"))
+            self._settle(
+                [(job, False, NodeUnavailable("storage failure, retry later")) for job in jobs]
+            )
             return None
         return outcomes, state
 
-    def _finish(self, outcomes: list[tuple[_Job, bool, Any]], state: _Batch) -> None:
+    @staticmethod
+    def _settle(outcomes: list[_Outcome]) -> None:
+        """Hand each outcome to its caller: futures directly, event loops once per batch."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for job, ok, value in outcomes:
-            if ok:
-                job.future.set_result(value)
-            else:
-                job.future.set_exception(value)
+            future = job.future
+            if future is not None:
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+            elif job.loop is not None and job.waiter is not None:
+                by_loop.setdefault(job.loop, []).append((job.waiter, ok, value))
+        for loop, settled in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle_waiters, settled)
+            except RuntimeError:  # the loop was closed: nobody waits any more
+                logger.warning("%d write outcomes for a closed event loop dropped", len(settled))
+
+    def _finish(self, outcomes: list[_Outcome], state: _Batch) -> None:
+        self._settle(outcomes)
+        self._checkpointer.notify()
         if state.appended and state.next_sequence is not None:
             last = state.next_sequence - 1
             for listener in list(self._listeners):
@@ -826,6 +969,7 @@ class SqliteStore(Store):
         self._closed = True
         self._queue.put(None)
         self._thread.join()
+        self._checkpointer.close()
         self._readers.shutdown(wait=True)
         self._writer_conn.close()
         with self._reader_lock:
