@@ -30,9 +30,10 @@ UNKNOWN_FIELDS = (
 
 
 def _parts(co: CO) -> list[bytes]:
-    """The encodings of each top-level field (each repeated element apart)."""
+    """The encodings of each top-level field (a repeated field's elements in order)."""
     parts: list[bytes] = []
     for fd, value in co.ListFields():
+        encoded = b""
         for element in value if fd.is_repeated else [value]:
             one = CO()
             if fd.is_repeated:
@@ -41,7 +42,8 @@ def _parts(co: CO) -> list[bytes]:
                 getattr(one, fd.name).CopyFrom(element)
             else:
                 setattr(one, fd.name, element)
-            parts.append(one.SerializeToString())
+            encoded += one.SerializeToString()
+        parts.append(encoded)
     return parts
 
 
