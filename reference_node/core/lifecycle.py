@@ -35,6 +35,7 @@ __all__ = [
     "apply_replacement",
     "apply_status_change",
     "format_decimal",
+    "item_quantities",
     "mark_received",
     "new_certificate_state",
     "open_verification",
@@ -164,8 +165,30 @@ class CertificateState:
         return self.import_state in _USED
 
 
+def item_quantities(co: certificate_pb2.CertificateOfOrigin) -> Mapping[int, Decimal]:
+    """Quantity of each goods item of a CO, by item number (items without a valid one left out).
+
+    This is the ``item_quantities`` of :func:`new_certificate_state`; computing
+    it before the store transaction (e.g. while the CO is verified) keeps the
+    parsing out of the store's writer thread.
+    """
+    quantities: dict[int, Decimal] = {}
+    for item in co.goods_items:
+        value = decimal_value(item.quantity.value.value)
+        if value is not None:
+            quantities[item.item_number] = value
+    return MappingProxyType(quantities)
+
+
+_NO_USE: Mapping[int, Decimal] = MappingProxyType({})
+
+
 def new_certificate_state(
-    co: certificate_pb2.CertificateOfOrigin, *, at: dt.datetime, import_state: int
+    co: certificate_pb2.CertificateOfOrigin,
+    *,
+    at: dt.datetime,
+    import_state: int,
+    quantities: Mapping[int, Decimal] | None = None,
 ) -> CertificateState:
     """State of a newly stored CO: ISSUED and the given import state (section 7).
 
@@ -174,19 +197,16 @@ def new_certificate_state(
         at: Store time.
         import_state: RECEIVED at the importing node, UNSPECIFIED at the
             exporting node.
+        quantities: ``item_quantities(co)`` when already computed (it is
+            computed here otherwise); must be a read-only mapping.
     """
-    quantities: dict[int, Decimal] = {}
-    for item in co.goods_items:
-        value = decimal_value(item.quantity.value.value)
-        if value is not None:
-            quantities[item.item_number] = value
     return CertificateState(
         ref=CertificateRef.of_certificate(co),
         issuer_state=_I.ISSUER_STATE_ISSUED,
         import_state=import_state,
         replaces=CertificateRef.from_proto(co.replaces) if co.HasField("replaces") else None,
-        item_quantities=MappingProxyType(quantities),
-        used=MappingProxyType({}),
+        item_quantities=item_quantities(co) if quantities is None else quantities,
+        used=_NO_USE,
         updated=at,
         importing_country=co.importing_country,
     )

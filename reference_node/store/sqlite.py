@@ -834,8 +834,17 @@ class SqliteStore(Store):
         return loop.run_in_executor(self._readers, lambda: fn(*args))
 
     def document_by_request(self, sender_country: str, request_id: str) -> DocumentRecord | None:
-        """See :meth:`Store.document_by_request`."""
-        return self._reads().document_by_request(sender_country, request_id)
+        """See :meth:`Store.document_by_request`.
+
+        Every submission asks this before it is verified (REQ-IDEM-002): one
+        indexed lookup on the calling thread's connection.
+        """
+        row = (
+            self._reader()
+            .execute(_SQL_DOCUMENT_BY_REQUEST, (sender_country, request_id))
+            .fetchone()
+        )
+        return _document(row) if row is not None else None
 
     def documents_by_request_id(self, request_id: str) -> list[DocumentRecord]:
         """See :meth:`Store.documents_by_request_id`."""
