@@ -108,6 +108,52 @@ def _leaf_identity(der: bytes) -> tuple[SignerIdentity, str]:
     return identity_of(cert), key_id(cert.public_key())
 
 
+@dataclass(frozen=True, slots=True)
+class _ChainFacts:
+    """What the signer checks need of a certificate chain, computed once per chain."""
+
+    chain: tuple[x509.Certificate, ...]
+    not_before: dt.datetime  # latest start of validity in the chain
+    not_after: dt.datetime  # earliest end of validity in the chain
+    digest: bytes  # key of the validated-path cache
+
+
+@lru_cache(maxsize=4096)
+def _chain_facts(chain_der: tuple[bytes, ...]) -> _ChainFacts:
+    """Parse a chain (REQ-PKI-001) and summarise it, cached by its DER bytes.
+
+    Raises:
+        SignerUntrusted: A certificate is not parsable DER.
+    """
+    chain = tuple(parse_certificate(der) for der in chain_der)
+    return _ChainFacts(
+        chain=chain,
+        not_before=max(c.not_valid_before_utc for c in chain),
+        not_after=min(c.not_valid_after_utc for c in chain),
+        digest=b"\0".join(hashlib.sha256(d).digest() for d in chain_der),
+    )
+
+
+def _check_validity(chain: Sequence[x509.Certificate], at: dt.datetime) -> None:
+    """REQ-PKI-003: the first certificate of the chain outside its validity at ``at``.
+
+    Raises:
+        SignerExpired: A certificate expired before ``at``.
+        SignerNotYetValid: A certificate is valid only after ``at``.
+    """
+    for cert in chain:
+        if at > cert.not_valid_after_utc:
+            raise SignerExpired(
+                f"certificate {cert.subject.rfc4514_string()} expired "
+                f"{cert.not_valid_after_utc.isoformat()}"
+            )
+        if at < cert.not_valid_before_utc:
+            raise SignerNotYetValid(
+                f"certificate {cert.subject.rfc4514_string()} valid from "
+                f"{cert.not_valid_before_utc.isoformat()}"
+            )
+
+
 def _check_leaf_key_usage(_policy: Policy, _cert: x509.Certificate, ku: x509.KeyUsage) -> None:
     if not ku.digital_signature or ku.key_cert_sign:
         raise ValueError("leaf KeyUsage must have digitalSignature and not keyCertSign")
@@ -352,30 +398,22 @@ class TrustStore:
         raise SignatureInvalid("no signature verifies over the envelope (REQ-SIG-005)")
 
     def _verify_signer(self, signature: envelope_pb2.Signature, at: dt.datetime) -> VerifiedSigner:
-        chain_der = list(signature.certificate_chain)
+        chain_der = tuple(signature.certificate_chain)
         if len(chain_der) > _MAX_CHAIN:
             raise SignerUntrusted(f"certificate chain longer than {_MAX_CHAIN} (REQ-PKI-001)")
-        chain = [parse_certificate(der) for der in chain_der]
+        facts = _chain_facts(chain_der)
+        chain = facts.chain
         leaf = chain[0]
         identity, kid = _leaf_identity(chain_der[0])
-        for cert in chain:
-            if at > cert.not_valid_after_utc:
-                raise SignerExpired(
-                    f"certificate {cert.subject.rfc4514_string()} expired "
-                    f"{cert.not_valid_after_utc.isoformat()}"
-                )
-            if at < cert.not_valid_before_utc:
-                raise SignerNotYetValid(
-                    f"certificate {cert.subject.rfc4514_string()} valid from "
-                    f"{cert.not_valid_before_utc.isoformat()}"
-                )
+        if not facts.not_before <= at <= facts.not_after:
+            _check_validity(chain, at)
         country = identity.country
         store = self._stores.get(country)
         if store is None:
             raise SignerUntrusted(f"no trust anchors configured for country {country}")
-        cache_key = (country, b"\0".join(hashlib.sha256(d).digest() for d in chain_der))
+        cache_key = (country, facts.digest)
         if not self._path_cache.hit(cache_key, at):
-            self._validate_path(store, leaf, chain[1:], at, cache_key)
+            self._validate_path(store, leaf, list(chain[1:]), at, cache_key)
         revoked_at = self._revoked.get(country, {}).get(kid)
         if revoked_at is not None and revoked_at <= at:
             raise SignerRevoked(f"signer key {kid} revoked at {revoked_at.isoformat()}")

@@ -742,7 +742,7 @@ def _items_fast(
     items: Any,
     *,
     lists: CodeLists,
-    latest: int | None,
+    latest: int,
     strings: list[str],
     findings: list[envelope_pb2.Finding],
 ) -> bool:
@@ -764,6 +764,10 @@ def _items_fast(
     currencies = lists.currencies
     editions = lists.hs_editions
     amount_res = _AMOUNT_RES
+    criterion_types = _CRITERION_TYPES
+    tariff_shifts = _TARIFF_SHIFTS
+    days_in_month = _DAYS_IN_MONTH
+    rvc_type = _RVC
     extend = strings.extend
     for number, item in enumerate(items, 1):
         quantity = item.quantity
@@ -786,8 +790,8 @@ def _items_fast(
             or positive(quantity_value) is None
             or unit not in units
             or (origin and origin not in countries)
-            or kind not in _CRITERION_TYPES
-            or shift not in _TARIFF_SHIFTS
+            or kind not in criterion_types
+            or shift not in tariff_shifts
             or (shift == _OC.TARIFF_SHIFT_UNSPECIFIED) == (kind == _CTC)
         ):
             return False
@@ -808,7 +812,7 @@ def _items_fast(
             return False
         else:
             has_fob = False
-        if kind == _RVC:
+        if kind == rvc_type:
             if _RVC_FAST_RE.fullmatch(oc.rvc_percentage.value) is None:
                 return False
             if not has_fob:
@@ -833,20 +837,92 @@ def _items_fast(
             return False
         invoice = item.invoice_date
         year = invoice.year
-        if year:
+        if year:  # _date_key, inline
             month = invoice.month
             day = invoice.day
             if (
                 not 1900 <= year <= 9999
                 or not 1 <= month <= 12
-                or not 1 <= day <= _DAYS_IN_MONTH[month]
+                or not 1 <= day <= days_in_month[month]
                 or (month == 2 and day == 29 and not _leap(year))
-                or (latest is not None and (year * 13 + month) * 32 + day > latest)
+                or (year * 13 + month) * 32 + day > latest
             ):
                 return False
         elif item.HasField("invoice_date"):
             return False
     return True
+
+
+def _date_key(value: object) -> int | None:
+    """An ordered key of a ``google.type.Date`` that :func:`_date` accepts, else None."""
+    year, month, day = value.year, value.month, value.day  # type: ignore[attr-defined]
+    if (
+        not 1900 <= year <= 9999
+        or not 1 <= month <= 12
+        or not 1 <= day <= _DAYS_IN_MONTH[month]
+        or (month == 2 and day == 29 and not _leap(year))
+    ):
+        return None
+    return int((year * 13 + month) * 32 + day)
+
+
+def _key_of(date: dt.date) -> int:
+    return (date.year * 13 + date.month) * 32 + date.day
+
+
+def _co_header_fast(
+    co: certificate_pb2.CertificateOfOrigin, *, lists: CodeLists, today: dt.date
+) -> int | None:
+    """:func:`_co_header` as a predicate: the date key of its ``latest`` if no rule is broken.
+
+    Returns None when :func:`_co_header` would report a violation, and may
+    return None in other cases too (the precise path then decides).
+    """
+    countries = lists.countries
+    issuing_authority = co.issuing_authority
+    exporting = co.exporting_country
+    importing = co.importing_country
+    if (
+        CERTIFICATE_NUMBER_RE.fullmatch(co.certificate_number) is None
+        or AUTHORITY_ID_RE.fullmatch(issuing_authority.id) is None
+        or (exporting and exporting not in countries)
+        or (importing and importing not in countries)
+        or exporting == importing
+    ):
+        return None
+    country = issuing_authority.address.country
+    if country and country not in countries:
+        return None
+    # An unset importer or third-party operator reads as an empty party.
+    for party in (co.exporter, *co.producers, co.consignee, co.importer, co.third_party_operator):
+        country = party.address.country
+        if country and country not in countries:
+            return None
+        for ident in party.identifiers:
+            country = ident.issuing_country
+            if country and country not in countries:
+                return None
+    transport = co.transport
+    for country in transport.transit_countries:
+        if not country or country not in countries:
+            return None
+    issue = co.issue_date
+    issue_key = _date_key(issue)
+    if issue_key is None:
+        return None
+    issue_date = dt.date(issue.year, issue.month, issue.day)
+    if issue_date > today + _ONE_DAY:
+        return None
+    latest = _key_of(issue_date + _ONE_DAY) if issue_date < dt.date.max else issue_key
+    for holder, name in ((co.exporter_declaration, "date"), (transport, "departure_date")):
+        if holder.HasField(name):
+            key = _date_key(getattr(holder, name))
+            if key is None or key > latest:
+                return None
+    certification = co.certification
+    if certification.HasField("date") and _date_key(certification.date) is None:
+        return None
+    return latest
 
 
 def _fast_certificate(
@@ -867,12 +943,9 @@ def _fast_certificate(
         or len(co.goods_items) > limits.max_goods_items
     ):
         return None
-    latest_date = _co_header(co, lists=lists, today=today, out=out)
-    if out.invalid:
+    latest = _co_header_fast(co, lists=lists, today=today)
+    if latest is None:
         return None
-    latest = None
-    if latest_date is not None:
-        latest = (latest_date.year * 13 + latest_date.month) * 32 + latest_date.day
     strings: list[str] = []
     findings: list[envelope_pb2.Finding] = []
     if (
