@@ -23,7 +23,9 @@ import asyncio
 import concurrent.futures
 import contextlib
 import datetime as dt
+import fcntl
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -556,11 +558,20 @@ class SqliteStore(Store):
 
     Build it with :meth:`open`. Safe to use from several threads and from
     several processes on the same file (SQLite locking serialises writers).
+
+    Writers of several processes (the node's serving processes, CLI commands)
+    also take an exclusive ``flock`` on ``<database>.writelock`` around each
+    transaction: a writer waiting for it sleeps in the kernel and is woken
+    the moment the lock is free, where SQLite's own busy handler polls with
+    sleeps of up to 100 ms and lets a busy process starve the others.
     """
 
     def __init__(self, *, path: Path, conn: sqlite3.Connection) -> None:
         self._path = path
         self._writer_conn = conn
+        self._write_lock = os.open(
+            path.with_name(path.name + ".writelock"), os.O_RDWR | os.O_CREAT, 0o600
+        )
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._listeners: list[Callable[[int], None]] = []
         self._local = threading.local()
@@ -720,6 +731,15 @@ class SqliteStore(Store):
             The outcomes and batch state, or ``None`` when the jobs were
             answered already (storage failure).
         """
+        fcntl.flock(self._write_lock, fcntl.LOCK_EX)
+        try:
+            return self._attempt_locked(jobs, isolated=isolated)
+        finally:
+            fcntl.flock(self._write_lock, fcntl.LOCK_UN)
+
+    def _attempt_locked(
+        self, jobs: list[_Job], *, isolated: bool
+    ) -> tuple[list[_Outcome], _Batch] | None:
         conn = self._writer_conn
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -981,6 +1001,7 @@ class SqliteStore(Store):
         self._checkpointer.close()
         self._readers.shutdown(wait=True)
         self._writer_conn.close()
+        os.close(self._write_lock)
         with self._reader_lock:
             for conn in self._reader_conns:
                 with contextlib.suppress(sqlite3.ProgrammingError):

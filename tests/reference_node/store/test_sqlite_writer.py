@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import fcntl
 import os
 import signal
 import sqlite3
@@ -249,3 +250,63 @@ def test_acknowledged_writes_survive_a_kill(tmp_path: Path) -> None:
     with SqliteStore.open(path) as store:
         stored = store.list_documents(recipient="XB", after=0, kind=0, limit=500)
         assert sorted(d.request_id for d in stored) == sorted(f"k{i}" for i in range(200))
+
+
+_WRITER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from tests.reference_node.store.test_sqlite_writer import _insert
+from reference_node.store.sqlite import SqliteStore
+store = SqliteStore.open(Path(sys.argv[1]))
+prefix = sys.argv[2]
+sys.stdin.readline()  # start together
+futures = [store.write_future(_insert(f"{prefix}{i}")) for i in range(300)]
+print(sorted(f.result() for f in futures)[-1], flush=True)
+store.close()
+"""
+
+
+def test_writers_in_several_processes_share_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "n.sqlite3"
+    SqliteStore.open(path).close()
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(path), prefix, str(REPO)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
+        for prefix in ("a", "b", "c")
+    ]
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+    for child in children:
+        out, _ = child.communicate(timeout=120)
+        assert child.returncode == 0
+        assert int(out) > 0
+    with SqliteStore.open(path) as store:
+        stored = store.list_documents(recipient="XB", after=0, kind=0, limit=1000)
+    assert sorted(d.request_id for d in stored) == sorted(
+        f"{p}{i}" for p in "abc" for i in range(300)
+    )
+    assert len({d.sequence for d in stored}) == 900
+
+
+def test_a_write_waits_for_another_writers_lock(tmp_path: Path) -> None:
+    path = tmp_path / "n.sqlite3"
+    with SqliteStore.open(path) as store:
+        other = os.open(path.with_name(path.name + ".writelock"), os.O_RDWR)
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX)  # as another process's writer would
+            pending = store.write_future(_insert("w1"))
+            time.sleep(0.3)
+            assert not pending.done(), "the write ran while another writer held the lock"
+            fcntl.flock(other, fcntl.LOCK_UN)
+            assert pending.result(timeout=30) > 0
+        finally:
+            os.close(other)
+        assert store.document_by_request("XA", "w1") is not None
