@@ -680,15 +680,30 @@ def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
 
-def _checked_leaves(descriptor: Any, prefix: str = "") -> tuple[str, ...]:
-    """Paths of the strings and enums of a message tree (what REQ-CO-011/013 read)."""
+def _checked_leaves(
+    descriptor: Any,
+    prefix: str = "",
+    *,
+    skip: tuple[str, ...] = (),
+    opaque: tuple[str, ...] = (),
+) -> tuple[str, ...]:
+    """Paths of the strings and enums of a message tree (what REQ-CO-011/013 read).
+
+    Fields named in ``skip`` are left out; a message field whose type's full
+    name is in ``opaque`` is one entry ``path<Type>`` instead of its leaves.
+    """
     leaves: list[str] = []
     for fd in descriptor.fields:
+        if fd.name in skip:
+            continue
         path = prefix + fd.name + ("[]" if fd.is_repeated else "")
         if fd.type in (FieldDescriptor.TYPE_STRING, FieldDescriptor.TYPE_ENUM):
             leaves.append(path)
         elif fd.type == FieldDescriptor.TYPE_MESSAGE and fd.message_type is not None:
-            leaves.extend(_checked_leaves(fd.message_type, path + "."))
+            if fd.message_type.full_name in opaque:
+                leaves.append(f"{path}<{fd.message_type.name}>")
+            else:
+                leaves.extend(_checked_leaves(fd.message_type, path + ".", opaque=opaque))
     return tuple(leaves)
 
 
@@ -925,6 +940,198 @@ def _co_header_fast(
     return latest
 
 
+# The strings and enums :func:`_co_top_fast` reads outside the goods items
+# (a Party's through :func:`_party_fast`); the hand-written pass is used
+# only while the schema has exactly these.
+_PARTY_LEAVES = (
+    "name",
+    "address.lines[]",
+    "address.city",
+    "address.postal_code",
+    "address.region",
+    "address.country",
+    "identifiers[].scheme",
+    "identifiers[].value",
+    "identifiers[].issuing_country",
+    "email",
+    "phone",
+)
+_TOP_LEAVES = (
+    "certificate_number",
+    "agreement_id",
+    "form_type",
+    "exporting_country",
+    "importing_country",
+    "issuing_authority.id",
+    "issuing_authority.name",
+    "issuing_authority.address.lines[]",
+    "issuing_authority.address.city",
+    "issuing_authority.address.postal_code",
+    "issuing_authority.address.region",
+    "issuing_authority.address.country",
+    "issue_place",
+    "exporter<Party>",
+    "producers[]<Party>",
+    "consignee<Party>",
+    "importer<Party>",
+    "transport.mode",
+    "transport.conveyance_name",
+    "transport.voyage_number",
+    "transport.port_of_loading",
+    "transport.port_of_discharge",
+    "transport.transit_countries[]",
+    "transport.route",
+    "flags.exhibition_details",
+    "remarks",
+    "exporter_declaration.place",
+    "exporter_declaration.signatory_name",
+    "exporter_declaration.text",
+    "certification.officer_name",
+    "certification.place",
+    "certification.text",
+    "replaces.exporting_country",
+    "replaces.issuing_authority_id",
+    "replaces.certificate_number",
+    "third_party_operator<Party>",
+    "original_certificate.exporting_country",
+    "original_certificate.issuing_authority_id",
+    "original_certificate.certificate_number",
+    "language_code",
+)
+_TOP_FAST = (
+    _checked_leaves(certificate_pb2.Party.DESCRIPTOR) == _PARTY_LEAVES
+    and _checked_leaves(
+        certificate_pb2.CertificateOfOrigin.DESCRIPTOR,
+        skip=("goods_items",),
+        opaque=(certificate_pb2.Party.DESCRIPTOR.full_name,),
+    )
+    == _TOP_LEAVES
+)
+_TRANSPORT_MODES = frozenset(_OC.TransportMode.values())
+
+
+def _party_fast(
+    party: certificate_pb2.Party, countries: frozenset[str], strings: list[str]
+) -> bool:
+    """:func:`_party` as a predicate; gathers the party's strings (REQ-CO-005, REQ-CO-011)."""
+    address = party.address
+    country = address.country
+    if country and country not in countries:
+        return False
+    strings.extend(address.lines)
+    strings.extend(
+        (party.name, party.email, party.phone, address.city, address.postal_code, address.region)
+    )
+    for ident in party.identifiers:
+        country = ident.issuing_country
+        if country and country not in countries:
+            return False
+        strings.extend((ident.scheme, ident.value))
+    return True
+
+
+def _co_top_fast(
+    co: certificate_pb2.CertificateOfOrigin,
+    *,
+    lists: CodeLists,
+    today: dt.date,
+    strings: list[str],
+) -> int | None:
+    """:func:`_co_header_fast` and the generic rules outside the goods items in one pass.
+
+    Gathers the strings of every field outside the goods items into
+    ``strings`` (country codes found in the clean COUNTRY list excepted)
+    and checks the one enum there (REQ-CO-011, REQ-CO-013).
+
+    Returns:
+        The date key of the latest invoice date allowed, or None when a
+        rule may be broken (the precise path then decides).
+    """
+    countries = lists.countries
+    extend = strings.extend
+    authority = co.issuing_authority
+    address = authority.address
+    number = co.certificate_number
+    authority_id = authority.id
+    exporting = co.exporting_country
+    importing = co.importing_country
+    country = address.country
+    if (
+        CERTIFICATE_NUMBER_RE.fullmatch(number) is None
+        or AUTHORITY_ID_RE.fullmatch(authority_id) is None
+        or (exporting and exporting not in countries)
+        or (importing and importing not in countries)
+        or exporting == importing
+        or (country and country not in countries)
+    ):
+        return None
+    extend(address.lines)
+    extend(
+        (
+            co.agreement_id,
+            co.form_type,
+            authority.name,
+            address.city,
+            address.postal_code,
+            address.region,
+            co.issue_place,
+            co.remarks,
+            co.language_code,
+            co.flags.exhibition_details,
+        )
+    )
+    for party in co.producers:
+        if not _party_fast(party, countries, strings):
+            return None
+    if not _party_fast(co.exporter, countries, strings) or not _party_fast(
+        co.consignee, countries, strings
+    ):
+        return None
+    for name in ("importer", "third_party_operator"):
+        if co.HasField(name) and not _party_fast(getattr(co, name), countries, strings):
+            return None
+    transport = co.transport
+    if transport.mode not in _TRANSPORT_MODES:
+        return None
+    for country in transport.transit_countries:
+        if not country or country not in countries:
+            return None
+    extend(
+        (
+            transport.conveyance_name,
+            transport.voyage_number,
+            transport.port_of_loading,
+            transport.port_of_discharge,
+            transport.route,
+        )
+    )
+    if co.HasField("exporter_declaration"):
+        declaration = co.exporter_declaration
+        extend((declaration.place, declaration.signatory_name, declaration.text))
+    certification = co.certification
+    extend((certification.officer_name, certification.place, certification.text))
+    for name in ("replaces", "original_certificate"):
+        if co.HasField(name):
+            ref = getattr(co, name)
+            extend((ref.exporting_country, ref.issuing_authority_id, ref.certificate_number))
+    issue = co.issue_date
+    issue_key = _date_key(issue)
+    if issue_key is None:
+        return None
+    issue_date = dt.date(issue.year, issue.month, issue.day)
+    if issue_date > today + _ONE_DAY:
+        return None
+    latest = _key_of(issue_date + _ONE_DAY) if issue_date < dt.date.max else issue_key
+    for holder, name in ((co.exporter_declaration, "date"), (transport, "departure_date")):
+        if holder.HasField(name):
+            key = _date_key(getattr(holder, name))
+            if key is None or key > latest:
+                return None
+    if certification.HasField("date") and _date_key(certification.date) is None:
+        return None
+    return latest
+
+
 def _fast_certificate(
     co: certificate_pb2.CertificateOfOrigin, *, lists: CodeLists, limits: Limits, today: dt.date
 ) -> list[envelope_pb2.Finding] | None:
@@ -943,24 +1150,24 @@ def _fast_certificate(
         or len(co.goods_items) > limits.max_goods_items
     ):
         return None
-    latest = _co_header_fast(co, lists=lists, today=today)
-    if latest is None:
-        return None
     strings: list[str] = []
     findings: list[envelope_pb2.Finding] = []
-    if (
-        not _ITEMS_FAST
-        or not _lists_clean(lists)
-        or not _items_fast(
-            co.goods_items, lists=lists, latest=latest, strings=strings, findings=findings
-        )
+    if _TOP_FAST:
+        latest = _co_top_fast(co, lists=lists, today=today, strings=strings)
+    else:
+        latest = _co_header_fast(co, lists=lists, today=today)
+        if latest is not None and not _gatherer(co.DESCRIPTOR, ("goods_items",))(co, strings):
+            return None
+    if latest is None or not _lists_clean(lists):
+        return None
+    if not _ITEMS_FAST or not _items_fast(
+        co.goods_items, lists=lists, latest=latest, strings=strings, findings=findings
     ):
         return None
     _co_references(co, lists=lists, out=out)
     if out.invalid:
         return None
-    gather = _gatherer(co.DESCRIPTOR, ("goods_items",))
-    if not gather(co, strings) or not _strings_ok(strings):
+    if not _strings_ok(strings):
         return None
     return _retroactive(co, findings)
 
