@@ -186,11 +186,8 @@ def _collect(message: Message, strings: list[str]) -> bool:
 def _tree_ok(message: Message) -> bool:
     """Fast check of the generic rules; :func:`_walk` then locates violations."""
     strings: list[str] = []
-    if not _collect(message, strings):
-        return False
-    if max(map(len, strings), default=0) > _MAX_STRING:
-        return False
-    return _CONTROL_RE.search("\n".join(strings)) is None
+    # The generated equivalent of _collect (see _gatherer).
+    return _gatherer(message.DESCRIPTOR)(message, strings) and _strings_ok(strings)
 
 
 def _check_tree(message: Message, out: _Collector) -> None:
@@ -645,9 +642,9 @@ def _gatherer(descriptor: Any, skip: tuple[str, ...] = ()) -> _Gatherer:
 
 def _strings_ok(strings: list[str]) -> bool:
     """REQ-CO-011 over gathered strings: length and control characters."""
-    if max(map(len, strings), default=0) > _MAX_STRING:
-        return False
     joined = " ".join(strings)
+    if len(joined) > _MAX_STRING and max(map(len, strings)) > _MAX_STRING:
+        return False
     # Control characters are not printable; the search is needed only when
     # some character is not (e.g. a line feed or a tab, which are allowed).
     return joined.isprintable() or _CONTROL_RE.search(joined) is None
