@@ -19,7 +19,7 @@ from core_testlib import CORE_SETTINGS, TODAY, valid_co
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reference_node.core import validation
+from reference_node.core import fast_rules, validation
 from reference_node.core.codelists import default_codelists
 from reference_node.core.errors import EcoError
 from reference_node.core.limits import Limits
@@ -222,10 +222,10 @@ def _both(co: CO) -> tuple[object, object]:
 
 
 def test_the_fast_path_reads_every_string_and_enum_of_a_certificate() -> None:
-    assert validation._ITEMS_FAST
-    assert validation._TOP_FAST
+    assert fast_rules._ITEMS_FAST
+    assert fast_rules._TOP_FAST
     assert (
-        validation._checked_leaves(certificate_pb2.GoodsItem.DESCRIPTOR) == validation._ITEM_LEAVES
+        fast_rules._checked_leaves(certificate_pb2.GoodsItem.DESCRIPTOR) == fast_rules._ITEM_LEAVES
     )
 
 
@@ -256,12 +256,12 @@ def test_mutated_certificates_get_the_same_outcome_on_both_paths(
         change(co)
     # generic_top: the fields outside the goods items go through the code
     # generated from the schema instead of the hand-written pass.
-    saved = validation._TOP_FAST
-    validation._TOP_FAST = saved and not generic_top
+    saved = fast_rules._TOP_FAST
+    fast_rules._TOP_FAST = saved and not generic_top
     try:
         combined, slow = _both(co)
     finally:
-        validation._TOP_FAST = saved
+        fast_rules._TOP_FAST = saved
     assert combined == slow
 
 
@@ -274,8 +274,8 @@ def test_the_generated_gatherer_collects_what_the_generic_walk_collects(
         change(co)
     walked: list[str] = []
     gathered: list[str] = []
-    walk_ok = validation._collect(co, walked)
-    gather_ok = validation._gatherer(co.DESCRIPTOR)(co, gathered)
+    walk_ok = fast_rules._collect(co, walked)
+    gather_ok = fast_rules._gatherer(co.DESCRIPTOR)(co, gathered)
     assert walk_ok == gather_ok
     if walk_ok:
         assert sorted(s for s in walked if s) == sorted(s for s in gathered if s)
