@@ -70,7 +70,9 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         )
         points: list[dict[str, float]] = []
         with ServerProcess(
-            argv=node_argv(config), port_file=root / "port", log_path=root / "node.log"
+            argv=node_argv(config, processes=args.processes),
+            port_file=root / "port",
+            log_path=root / "node.log",
         ) as server:
             assert server.monitor is not None
             start_rss = server.monitor.rss() / 2**20
@@ -131,6 +133,9 @@ def main() -> None:
     p.add_argument("--slices", type=int, default=10, help="RSS is reported after each slice")
     p.add_argument("--mode", choices=("unary", "stream"), default="stream")
     p.add_argument("--warmup", type=int, default=300)
+    p.add_argument(
+        "--processes", type=int, default=1, help="serving processes of the node (RSS is summed)"
+    )
     p.add_argument("--channels", type=int, default=4)
     p.add_argument("--inflight", type=int, default=8)
     p.add_argument("--keep", type=Path, help="work folder to keep (default: temporary)")
