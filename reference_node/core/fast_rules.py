@@ -512,6 +512,31 @@ def _key_of(date: dt.date) -> int:
     return (date.year * 13 + date.month) * 32 + date.day
 
 
+def _dates_fast(co: certificate_pb2.CertificateOfOrigin, today: dt.date) -> int | None:
+    """The date rules of a CO (REQ-CO-006): the latest key a goods item's dates may have.
+
+    ``None`` when a date is invalid or out of order (the rule-by-rule path
+    then names it).
+    """
+    issue = co.issue_date
+    issue_key = _date_key(issue)
+    if issue_key is None:
+        return None
+    issue_date = dt.date(issue.year, issue.month, issue.day)
+    if issue_date > today + ONE_DAY:
+        return None
+    latest = _key_of(issue_date + ONE_DAY) if issue_date < dt.date.max else issue_key
+    for holder, name in ((co.exporter_declaration, "date"), (co.transport, "departure_date")):
+        if holder.HasField(name):
+            key = _date_key(getattr(holder, name))
+            if key is None or key > latest:
+                return None
+    certification = co.certification
+    if certification.HasField("date") and _date_key(certification.date) is None:
+        return None
+    return latest
+
+
 def _co_header_fast(
     co: certificate_pb2.CertificateOfOrigin, *, lists: CodeLists, today: dt.date
 ) -> int | None:
@@ -548,23 +573,7 @@ def _co_header_fast(
     for country in transport.transit_countries:
         if not country or country not in countries:
             return None
-    issue = co.issue_date
-    issue_key = _date_key(issue)
-    if issue_key is None:
-        return None
-    issue_date = dt.date(issue.year, issue.month, issue.day)
-    if issue_date > today + ONE_DAY:
-        return None
-    latest = _key_of(issue_date + ONE_DAY) if issue_date < dt.date.max else issue_key
-    for holder, name in ((co.exporter_declaration, "date"), (transport, "departure_date")):
-        if holder.HasField(name):
-            key = _date_key(getattr(holder, name))
-            if key is None or key > latest:
-                return None
-    certification = co.certification
-    if certification.HasField("date") and _date_key(certification.date) is None:
-        return None
-    return latest
+    return _dates_fast(co, today)
 
 
 # The strings and enums :func:`_co_top_fast` reads outside the goods items
@@ -741,22 +750,7 @@ def _co_top_fast(
         if co.HasField(name):
             ref = getattr(co, name)
             extend((ref.exporting_country, ref.issuing_authority_id, ref.certificate_number))
-    issue = co.issue_date
-    issue_key = _date_key(issue)
-    if issue_key is None:
-        return None
-    issue_date = dt.date(issue.year, issue.month, issue.day)
-    if issue_date > today + ONE_DAY:
-        return None
-    latest = _key_of(issue_date + ONE_DAY) if issue_date < dt.date.max else issue_key
-    for holder, name in ((co.exporter_declaration, "date"), (transport, "departure_date")):
-        if holder.HasField(name):
-            key = _date_key(getattr(holder, name))
-            if key is None or key > latest:
-                return None
-    if certification.HasField("date") and _date_key(certification.date) is None:
-        return None
-    return latest
+    return _dates_fast(co, today)
 
 
 def certificate_findings(
