@@ -374,7 +374,7 @@ class Node:
         return self._trust
 
     def close(self) -> None:
-        """Release the store and worker threads."""
+        """Release the store (its writer and reader threads)."""
         self.store.close()
 
     # -- trust --------------------------------------------------------------------------
