@@ -377,7 +377,7 @@ def test_lifecycle_state_machine(lc: Lifecycle, examples: int) -> None:
     """Random lifecycles: the node's issuer states always equal the model's."""
 
     class Machine(LifecycleMachine):
-        pass
+        """A fresh subclass per run, so the fixture bound to it below stays in this run."""
 
     Machine.lc = lc
     run_state_machine_as_test(

@@ -719,7 +719,7 @@ def test_outcome_state_machine(exporter: Exporter, examples: int) -> None:
     """Random outcome sequences: the node's import state and used quantities follow the model."""
 
     class Machine(OutcomeMachine):
-        pass
+        """A fresh subclass per run, so the fixture bound to it below stays in this run."""
 
     Machine.exporter = exporter
     run_state_machine_as_test(

@@ -15,7 +15,7 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 import psutil  # type: ignore[import-untyped]
@@ -52,10 +52,10 @@ def _own_ports(port: int) -> set[int]:
     }
 
 
-def _wait_for(what: str, check: object, timeout: float = 20.0) -> None:
+def _wait_for(what: str, check: Callable[[], object], timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if callable(check) and check():
+        if check():
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
