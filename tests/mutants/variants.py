@@ -953,3 +953,22 @@ def _skip_receipt_verification() -> None:
         "verify_delivery_receipt",
         lambda _orig: lambda self, entry, receipt, at: envelope_pb2.DELIVERY_STATUS_DELIVERED,
     )
+
+
+# -- further catalogues -------------------------------------------------------------------------
+# Each ``variants_<obligation>.py`` module beside this one registers more variants with
+# ``_variant`` when imported; importing them here makes ``VARIANTS`` the whole catalogue.
+
+
+def _load_catalogues() -> None:
+    import importlib
+    import pkgutil
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    for info in sorted(pkgutil.iter_modules([str(here)]), key=lambda i: i.name):
+        if info.name.startswith("variants_"):
+            importlib.import_module(f"{__package__}.{info.name}")
+
+
+_load_catalogues()
