@@ -138,6 +138,9 @@ class _SpawnTransport(_Transport):
                 stderr=self._log,
                 cwd=cwd,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                # Its own session: a Ctrl-C meant for the suite must not kill the node
+                # before the suite has written the reports of the interrupted run.
+                start_new_session=True,
             )
         except OSError as exc:
             self._log.close()

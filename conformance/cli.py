@@ -10,7 +10,7 @@ Commands:
 
 Every option can also come from an environment variable ``ECO_CONFORMANCE_<OPTION>``
 (for example ``ECO_CONFORMANCE_TARGET``). Only :class:`ConformanceError` is caught
-and printed as one line; exit code 2 is bad usage, 1 a failed run.
+and printed as one line; the exit codes are those of :data:`EXIT_CODES_HELP`.
 """
 
 from __future__ import annotations
@@ -19,22 +19,40 @@ import argparse
 import datetime as dt
 import logging
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Final
 
-from conformance.errors import ConformanceError, PkiError, UsageError
+from conformance.errors import (
+    ConformanceError,
+    ExpectedFailuresError,
+    PkiError,
+    PreflightError,
+    UsageError,
+)
 from conformance.plugin import PROFILES
+from conformance.verdicts import EXIT_CODES, EXIT_PREFLIGHT, EXIT_USAGE, Verdict
 
-__all__ = ["build_parser", "collect_matrix", "main"]
+__all__ = ["EXIT_CODES_HELP", "build_parser", "collect_matrix", "main"]
 
 logger = logging.getLogger(__name__)
 
 _CASES_DIR: Final = Path(__file__).resolve().parent / "cases"
 _DEFAULT_EXAMPLES: Final = 25
 _DEFAULT_SHRINK_SECONDS: Final = 20
+
+#: The exit codes of ``eco-conformance run``, as ``--help`` and docs/conformance.md give them.
+EXIT_CODES_HELP: Final = f"""exit codes of run:
+  {EXIT_CODES[Verdict.PASS]}    PASS: every case of every selected profile ran and passed
+  {EXIT_CODES[Verdict.FAIL]}    FAIL: at least one case failed
+  {EXIT_USAGE}    usage error (bad option, unreadable file, bad expected-failures list)
+  {EXIT_CODES[Verdict.INCOMPLETE]}    INCOMPLETE: a case was skipped or not run (e.g. with -k)
+  {EXIT_PREFLIGHT}    the target or adapter is unreachable, or preflight failed
+  {EXIT_CODES[Verdict.ERROR]}    ERROR: the suite could not judge (collection error, node lost)
+  {EXIT_CODES[Verdict.INTERRUPTED]}  INTERRUPTED: Ctrl-C or SIGTERM; reports say so"""
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -58,11 +76,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="eco-conformance",
         description="Conformance suite for WCO e-CO exchange nodes (docs/conformance.md).",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    run = sub.add_parser("run", help="run the suite against a node (default: embedded)")
+    run = sub.add_parser(
+        "run",
+        help="run the suite against a node (default: embedded)",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("--target", default=_env("target"), help="HOST:PORT of the node under test")
     run.add_argument(
         "--node-country", default=_env("node_country"), help="country of the node (target mode)"
@@ -135,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--dir", required=True, help="directory to write")
     init.add_argument("--node-country", default="XB", help="country of the node (default XB)")
     init.add_argument("--force", action="store_true", help="overwrite an existing PKI")
+    init.add_argument(
+        "--listen",
+        default="127.0.0.1:7443",
+        help="HOST:PORT of the reference node configuration it writes (default 127.0.0.1:7443)",
+    )
 
     matrix = sub.add_parser("matrix", help="print requirement -> cases; flag uncovered ones")
     matrix.add_argument(
@@ -174,13 +204,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise UsageError("eco-conformance: choose a command: run, pki init, matrix (see --help)")
     except ConformanceError as exc:
         print(f"error: {exc.diagnostics()}", file=sys.stderr)
-        return 2 if isinstance(exc, UsageError) else 1
+        return _exit_code_of(exc)
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        print("error: interrupted before the cases started; no report written", file=sys.stderr)
+        return EXIT_CODES[Verdict.INTERRUPTED]
+
+
+def _exit_code_of(exc: ConformanceError) -> int:
+    """Bad usage 2, an unreachable target or adapter 4, anything else ERROR (5)."""
+    if isinstance(exc, UsageError | PkiError | ExpectedFailuresError):
+        return EXIT_USAGE
+    if isinstance(exc, PreflightError):
+        return EXIT_PREFLIGHT
+    return EXIT_CODES[Verdict.ERROR]
 
 
 def _pki_init(args: argparse.Namespace) -> int:
+    from conformance.embedded import (  # noqa: PLC0415 - imported when the command runs
+        write_node_config,
+    )
     from conformance.issuer_directory import (  # noqa: PLC0415 - imported when the command runs
         DIRECTORY_COUNTRY,
         write_directory,
@@ -196,6 +238,19 @@ def _pki_init(args: argparse.Namespace) -> int:
     pki = generate_pki(now=dt.datetime.now(dt.UTC), node_country=cc).write(directory)
     issuer_directory = write_directory(pki)
     d = directory.resolve()
+    config = write_node_config(
+        pki=pki,
+        directory=directory,
+        port_file=directory / "reference-node.port",
+        data_dir=directory / "reference-node-data",
+        directories={DIRECTORY_COUNTRY: issuer_directory},
+        listen=args.listen,
+        filename="reference-node.toml",
+        header=(
+            "The reference node (eco-node) configured as the node under test of this PKI:\n"
+            "eco-node --config reference-node.toml serve  (or: adapter [--listen HOST:PORT])"
+        ),
+    ).resolve()
     print(f"Suite PKI written to {d}\n")
     print(f"Configure the node under test (country {cc}) to:")
     for partner in pki.suite_countries:
@@ -212,11 +267,32 @@ def _pki_init(args: argparse.Namespace) -> int:
     print(f"  - sign certificates with  {d / cc / 'authority.pem'} / authority.key")
     print(f"    (authority id {pki.country(cc).authority_id})")
     print(f"  - call partners with      {d / cc / 'node-client.pem'} / node-client.key")
-    print("\nThen run:")
-    print(
-        f"  eco-conformance run --target HOST:PORT --node-country {cc} --pki {d} "
-        f"--tls-ca {d / cc / 'tls-ca.pem'} --node-trust-anchors {d / cc / 'anchors.pem'}"
+    run = shlex.join(
+        [
+            "eco-conformance",
+            "run",
+            "--target",
+            args.listen,
+            "--node-country",
+            cc,
+            "--pki",
+            str(d),
+            "--tls-ca",
+            str(d / cc / "tls-ca.pem"),
+            "--node-trust-anchors",
+            str(d / cc / "anchors.pem"),
+        ]
     )
+    adapter = shlex.join(["eco-node", "--config", str(config), "adapter"])
+    print("\nThen run, against your node at HOST:PORT (receiver-role profiles):")
+    print(f"  {run.replace(shlex.quote(args.listen), 'HOST:PORT', 1)} \\")
+    print("      --profile core --profile lifecycle --profile transport-security")
+    print(f"\nTo try the suite on the reference node first, it was configured in {config}:")
+    print("  # spawn mode: the suite starts the node with its adapter and tests every profile")
+    print(f"  {run} \\\n      --adapter {shlex.quote(adapter)}")
+    print("  # attach mode: start the node and its adapter yourself, then")
+    print(f"  {adapter} --listen 127.0.0.1:7450 &")
+    print(f"  {run} \\\n      --adapter-address 127.0.0.1:7450")
     return 0
 
 

@@ -11,9 +11,11 @@ reports.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
 
@@ -21,8 +23,10 @@ import grpc
 from google.protobuf import text_format
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
+from conformance.errors import TargetLostError
 from conformance.pki import Credential, SuitePki
 from wco.eco.v1 import (
     exchange_service_pb2,
@@ -48,6 +52,12 @@ logger = logging.getLogger(__name__)
 ERROR_DOMAIN: Final = "eco.wco.org"
 _DEFAULT_TIMEOUT: Final = 30.0
 _MAX_RECORDED: Final = 2000
+#: How long the node may stay unreachable before the run is ended as ERROR (seconds).
+LIVENESS_GRACE: Final = 8.0
+#: Codes after which the suite asks whether the node is still there at all.
+_TRANSPORT_CODES: Final = frozenset(
+    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED}
+)
 
 T = TypeVar("T", bound=Message)
 
@@ -289,8 +299,77 @@ class Target:
         self.tls_server_name = tls_server_name
         self.timeout = timeout
         self.recorder = ExchangeRecorder()
+        self.liveness_grace = LIVENESS_GRACE
         self._channels: dict[str, grpc.Channel] = {}
         self._lock = threading.Lock()
+        self._lost = ""
+        self._downtime_expected = 0
+
+    # -- liveness -----------------------------------------------------------
+
+    @property
+    def lost(self) -> str:
+        """Why the node is considered gone ("" while it answers)."""
+        return self._lost
+
+    @contextlib.contextmanager
+    def downtime_expected(self) -> Iterator[None]:
+        """Suspend the liveness watch (a case that restarts or stops the node on purpose)."""
+        self._downtime_expected += 1
+        try:
+            yield
+        finally:
+            self._downtime_expected -= 1
+
+    def health_check(self, *, timeout: float = 3.0) -> str:
+        """Ask the node's gRPC health service over a fresh mTLS channel.
+
+        Returns:
+            "" when the node answers SERVING, else what went wrong.
+        """
+        credential = self.pki.country(self.pki.suite_countries[0]).node_client
+        channel = self.secure_channel(credential)
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
+        except grpc.RpcError as error:
+            code = error.code() if callable(getattr(error, "code", None)) else None
+            name = code.name if isinstance(code, grpc.StatusCode) else "no answer"
+            return f"health check answered {name}"
+        finally:
+            channel.close()
+        if reply.status != health_pb2.HealthCheckResponse.SERVING:
+            status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            return f"health check says {status}"
+        return ""
+
+    def check_alive(self, code: grpc.StatusCode | None) -> None:
+        """After a transport-level refusal, make sure the node is still there.
+
+        A node that restarts comes back within :attr:`liveness_grace` seconds; one
+        that does not is gone, and every further case would fail for that reason
+        alone, so the run is ended instead (docs/conformance.md "Verdicts").
+
+        Raises:
+            TargetLostError: The node does not answer its health service.
+        """
+        if self._lost:
+            raise TargetLostError(self._lost)
+        if code not in _TRANSPORT_CODES or self._downtime_expected:
+            return
+        deadline = time.monotonic() + self.liveness_grace
+        problem = self.health_check()
+        while problem and time.monotonic() < deadline:
+            time.sleep(0.5)
+            problem = self.health_check()
+        if problem:
+            failed = code.name if code else "?"
+            self._lost = (
+                f"the node at {self.address} stopped answering ({problem} for "
+                f"{self.liveness_grace:.0f} s after a call failed with {failed})"
+            )
+            raise TargetLostError(self._lost)
 
     def _options(self) -> list[tuple[str, Any]]:
         options: list[tuple[str, Any]] = [
@@ -364,10 +443,13 @@ class Target:
         Returns:
             The outcome.
         """
+        if self._lost:
+            raise TargetLostError(self._lost)
         try:
             response = method(request, timeout=timeout or self.timeout)
         except grpc.RpcError as error:
             refusal = _refusal_from_error(error)
+            self.check_alive(refusal.code)
             self.recorder.record(
                 Exchange(
                     rpc=rpc,
@@ -454,6 +536,8 @@ class Target:
         Returns:
             The responses received and the refusal that ended the stream, if any.
         """
+        if self._lost:
+            raise TargetLostError(self._lost)
         batch = list(requests)
         responses: list[exchange_service_pb2.SubmitDocumentStreamResponse] = []
         refusal: Refusal | None = None
@@ -464,6 +548,7 @@ class Target:
             responses.extend(iterator)
         except grpc.RpcError as error:
             refusal = _refusal_from_error(error)
+            self.check_alive(refusal.code)
         self.recorder.record(
             Exchange(
                 rpc="ExchangeService/SubmitDocumentStream",

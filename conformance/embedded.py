@@ -41,6 +41,9 @@ def write_node_config(
     port_file: Path,
     data_dir: Path,
     directories: dict[str, Path] | None = None,
+    listen: str = "127.0.0.1:0",
+    filename: str = "node.toml",
+    header: str = "Written by eco-conformance (embedded mode).",
 ) -> Path:
     """Write the node TOML configuration for the node under test.
 
@@ -50,6 +53,9 @@ def write_node_config(
         port_file: Where the node writes its bound port.
         data_dir: The node's data directory.
         directories: Optional signed issuer directories per partner country.
+        listen: ``HOST:PORT`` the node serves on (port 0: any free port).
+        filename: Name of the configuration file in ``directory``.
+        header: Comment at the top of the file.
 
     Returns:
         The path of the configuration file.
@@ -67,10 +73,10 @@ def write_node_config(
         return _toml_str(str(base.joinpath(*parts)))
 
     lines = [
-        "# Written by eco-conformance (embedded mode).",
+        *(f"# {line}" for line in header.splitlines()),
         "[node]",
         f"country = {_toml_str(cc)}",
-        'listen = "127.0.0.1:0"',
+        f"listen = {_toml_str(listen)}",
         f"port_file = {_toml_str(str(port_file.resolve()))}",
         f"data_dir = {_toml_str(str(data_dir.resolve()))}",
         f"authority_id = {_toml_str(node.authority_id)}",
@@ -100,7 +106,7 @@ def write_node_config(
         if directories and partner in directories:
             lines.append(f"directory = {_toml_str(str(directories[partner].resolve()))}")
     directory.mkdir(parents=True, exist_ok=True)
-    config = directory / "node.toml"
+    config = directory / filename
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config
 

@@ -12,6 +12,9 @@ __all__ = [
     "EnvelopeVerificationError",
     "ExpectedFailuresError",
     "PkiError",
+    "PreflightError",
+    "ReportDirError",
+    "TargetLostError",
     "UsageError",
 ]
 
@@ -49,4 +52,26 @@ class EnvelopeVerificationError(ConformanceError):
 
     Raised by :func:`conformance.envelopes.verify_envelope` (spec section 5);
     a verifier never returns a bool.
+    """
+
+
+class ReportDirError(UsageError):
+    """``--report-dir`` names a file or a folder that cannot be created or written."""
+
+
+class PreflightError(ConformanceError):
+    """The node under test or its adapter is not reachable as configured (exit code 4).
+
+    The message names the cause and the file or flag to fix
+    (docs/conformance.md "Preflight").
+    """
+
+
+class TargetLostError(BaseException):
+    """The node under test stopped answering in the middle of the run.
+
+    Derived from :class:`BaseException` on purpose: Hypothesis treats an ``Exception``
+    raised by a property as a failing example and would spend the shrinking budget
+    replaying it against a dead node; this one goes straight through to the plugin,
+    which records the case as an error and ends the run as ERROR.
     """

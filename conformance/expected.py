@@ -146,7 +146,8 @@ class Verdict:
     """How one case counts once expected failures are applied.
 
     Attributes:
-        outcome: ``passed``, ``failed``, ``skipped`` or ``xfailed``.
+        outcome: ``passed``, ``failed``, ``xfailed`` or ``xpassed`` (listed but passed:
+            strict, so it counts as a failure; conformance/verdicts.py).
         note: Explanation added to the report, if any.
     """
 
@@ -169,7 +170,7 @@ def judge(*, passed: bool, failure_text: str, entry: ExpectedFailure | None) -> 
         return Verdict(outcome="passed" if passed else "failed")
     if passed:
         return Verdict(
-            outcome="failed",
+            outcome="xpassed",
             note=f"[XPASS(strict)] listed as an expected failure ({entry.case!r}) but passed: "
             "remove it from the expected-failures list",
         )

@@ -13,28 +13,33 @@ import datetime as dt
 import inspect
 import logging
 import re
+import shlex
 import time
 import unittest
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import pytest
 
 from conformance.adapter_client import AdapterClient
 from conformance.client import Exchange, Target
-from conformance.errors import ExpectedFailuresError
+from conformance.errors import ExpectedFailuresError, TargetLostError
 from conformance.expected import ExpectedFailure, ExpectedFailures, judge
 from conformance.pki import SuitePki
 from conformance.strategies import CodeLists
+from conformance.verdicts import ERROR, FAILED, NOT_RUN, SKIPPED, XFAILED, XPASSED
 from wco.eco.v1 import node_service_pb2
 
 __all__ = [
+    "ADAPTER_PROFILES",
     "PROFILES",
     "CaseResult",
     "EcoPlugin",
     "SuiteContext",
     "case_id",
+    "clean_failure",
     "falsifying_example",
     "replay_command",
     "requires",
@@ -44,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 #: Every profile of the suite, in report order.
 PROFILES: Final = ("core", "lifecycle", "verification", "pull", "sender", "transport-security")
+#: Profiles whose every case drives the node through the adapter: without one, not run.
+ADAPTER_PROFILES: Final = ("sender",)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,6 +87,8 @@ class SuiteContext:
         seed: The run's seed.
         mode: ``embedded`` or ``target``.
         expected: The expected-failures list.
+        keyword: The ``-k`` expression narrowing the run, or "".
+        replay_base: The command line that reruns this run (every option but ``-k``).
     """
 
     pki: SuitePki
@@ -92,6 +101,8 @@ class SuiteContext:
     seed: int
     mode: str
     expected: ExpectedFailures = field(default_factory=ExpectedFailures)
+    keyword: str = ""
+    replay_base: str = "eco-conformance run"
 
 
 @dataclass(kw_only=True)
@@ -102,7 +113,9 @@ class CaseResult:
     nodeid: str
     profile: str
     requirements: tuple[str, ...]
-    outcome: str = "passed"
+    exercised: tuple[str, ...] = ()
+    outcome: str = NOT_RUN
+    reason: str = ""
     duration: float = 0.0
     failure: str = ""
     note: str = ""
@@ -118,7 +131,9 @@ class CaseResult:
             "case": self.case,
             "profile": self.profile,
             "requirements": list(self.requirements),
+            "exercised_requirements": list(self.exercised),
             "status": self.outcome,
+            "reason": self.reason,
             "duration_seconds": round(self.duration, 3),
             "failure": self.failure,
             "note": self.note,
@@ -136,10 +151,42 @@ def _profile_of(item: pytest.Item) -> str:
 
 
 def _requirements_of(item: pytest.Item) -> tuple[str, ...]:
+    """The requirements a case checks (its primary ones).
+
+    When a parametrized case marks its parameters with ``requirement(...)``, those
+    are the primary ids of each parameter and the function's own ids only say what
+    every parameter exercises on the way (see :func:`_exercised_of`).
+    """
+    own = _own_requirement_marks(item)
+    if own is not None:
+        return own
     ids: list[str] = []
     for mark in item.iter_markers("requirement"):
         ids.extend(str(a) for a in mark.args)
     return tuple(dict.fromkeys(ids))
+
+
+def _own_requirement_marks(item: pytest.Item) -> tuple[str, ...] | None:
+    callspec = getattr(item, "callspec", None)
+    marks = getattr(callspec, "marks", None) or ()
+    ids = [str(a) for m in marks if m.name == "requirement" for a in m.args]
+    return tuple(dict.fromkeys(ids)) if ids else None
+
+
+def _exercised_of(item: pytest.Item) -> tuple[str, ...]:
+    """Requirements a case relies on without judging them as its subject.
+
+    These are the ids of the ``exercises(...)`` marker, plus, for a case whose
+    parameters carry their own requirement marks, the function-level ids.
+    """
+    primary = set(_requirements_of(item))
+    ids: list[str] = []
+    for mark in item.iter_markers("exercises"):
+        ids.extend(str(a) for a in mark.args)
+    if _own_requirement_marks(item) is not None:
+        for mark in item.iter_markers("requirement"):
+            ids.extend(str(a) for a in mark.args)
+    return tuple(r for r in dict.fromkeys(ids) if r not in primary)
 
 
 _PROPERTY_MARKERS: Final = ("@given(", "run_state_machine_as_test(")
@@ -170,7 +217,16 @@ def _is_property(item: pytest.Item) -> bool:
 
 
 class EcoPlugin:
-    """Pytest plugin object registered by ``eco-conformance run``."""
+    """Pytest plugin object registered by ``eco-conformance run``.
+
+    Attributes:
+        results: Case id -> record, for every case of the selected profiles
+            (``not run`` until pytest reports on it).
+        collection_errors: Modules that could not be collected.
+        interrupted: Whether the run was interrupted (Ctrl-C, SIGINT, SIGTERM).
+        target_lost: Why the node is gone, when it stopped answering mid-run.
+        internal_error: A pytest-internal error, if one happened.
+    """
 
     def __init__(self, context: SuiteContext) -> None:
         """Create the plugin for one run."""
@@ -178,7 +234,12 @@ class EcoPlugin:
         self.results: dict[str, CaseResult] = {}
         self.expected_map: dict[str, ExpectedFailure] = {}
         self.collection_error = ""
+        self.collection_errors: list[CaseResult] = []
         self.deselected_profiles: dict[str, int] = {}
+        self.interrupted = False
+        self.target_lost = ""
+        self.internal_error = ""
+        self._narrowed: list[pytest.Item] = []
         self._started: dict[str, float] = {}
 
     # -- configuration and collection ------------------------------------
@@ -188,33 +249,45 @@ class EcoPlugin:
         config.addinivalue_line(
             "markers", "requirement(*ids): requirement ids of docs/spec.md the case checks"
         )
+        config.addinivalue_line(
+            "markers", "exercises(*ids): requirement ids the case relies on, not its subject"
+        )
         config.addinivalue_line("markers", "profile(name): conformance profile of the case")
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(
         self, session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        """Keep the selected profiles and apply the expected-failures list."""
+        """Keep the selected profiles and check every case's markers."""
         selected: list[pytest.Item] = []
         deselected: list[pytest.Item] = []
         for item in items:
             profile = _profile_of(item)
             if profile not in PROFILES:
-                raise pytest.UsageError(
-                    f"case {item.nodeid} has no valid profile marker ({profile!r})"
-                )
+                self.internal_error = f"case {item.nodeid} has no valid profile marker"
+                raise pytest.UsageError(f"{self.internal_error} ({profile!r})")
             if not _requirements_of(item):
-                raise pytest.UsageError(f"case {item.nodeid} names no requirement id")
+                self.internal_error = f"case {item.nodeid} names no requirement id"
+                raise pytest.UsageError(self.internal_error)
             if profile in self.context.profiles:
                 selected.append(item)
             else:
                 deselected.append(item)
                 self.deselected_profiles[profile] = self.deselected_profiles.get(profile, 0) + 1
         if deselected:
+            self._own_deselection = {id(i) for i in deselected}
             config.hook.pytest_deselected(items=deselected)
         items[:] = selected
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Cases of a selected profile that ``-k`` left out are recorded as not run."""
+        own: set[int] = getattr(self, "_own_deselection", set())
+        self._narrowed.extend(
+            i for i in items if id(i) not in own and _profile_of(i) in self.context.profiles
+        )
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Record the cases that will run (after every deselection, e.g. ``-k``)."""
+        """Record every case of the selected profiles as ``not run`` before any runs."""
         items = session.items
         ids = [case_id(i.nodeid) for i in items]
         prop = [case_id(i.nodeid) for i in items if _is_property(i)]
@@ -225,34 +298,68 @@ class EcoPlugin:
             session.shouldstop = self.collection_error
             items[:] = []
             return
+        for item in self._narrowed:
+            record = self._record(item)
+            record.reason = f"deselected by -k {self.context.keyword!r}"
+        without_adapter = self.context.adapter is None
+        kept: list[pytest.Item] = []
         for item in items:
-            cid = case_id(item.nodeid)
-            self.results[cid] = CaseResult(
-                case=cid,
-                nodeid=item.nodeid,
-                profile=_profile_of(item),
-                requirements=_requirements_of(item),
-                property_based=_is_property(item),
-                seed=self.context.seed,
-            )
-            item.user_properties.append(("requirements", " ".join(_requirements_of(item))))
-            item.user_properties.append(("profile", _profile_of(item)))
+            record = self._record(item)
+            if without_adapter and record.profile in ADAPTER_PROFILES:
+                record.reason = "no adapter given (--adapter or --adapter-address)"
+                continue
+            kept.append(item)
+            item.user_properties.append(("requirements", " ".join(record.requirements)))
+            item.user_properties.append(("profile", record.profile))
+        if len(kept) != len(items):
+            items[:] = kept
 
-    # -- results ----------------------------------------------------------
+    def _record(self, item: pytest.Item) -> CaseResult:
+        cid = case_id(item.nodeid)
+        record = CaseResult(
+            case=cid,
+            nodeid=item.nodeid,
+            profile=_profile_of(item),
+            requirements=_requirements_of(item),
+            exercised=_exercised_of(item),
+            property_based=_is_property(item),
+            seed=self.context.seed,
+        )
+        self.results[cid] = record
+        return record
+
+    # -- what happened to the run -----------------------------------------
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C (or SIGTERM, turned into KeyboardInterrupt): the run is INTERRUPTED.
+
+        pytest reports its own stops (``session.shouldstop``, collection errors) through
+        this hook too, as ``Session.Interrupted``; those are not an operator's interrupt.
+        """
+        if not excinfo.errisinstance(pytest.Session.Interrupted):
+            self.interrupted = True
+
+    def pytest_internalerror(self, excrepr: object, excinfo: object) -> None:
+        """An error inside pytest or this plugin: the run is ERROR."""
+        self.internal_error = str(excrepr).strip().splitlines()[-1] if str(excrepr) else "?"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        """A case module that cannot be collected is a failed case, never a silent pass."""
+        """A case module that cannot be collected makes the run ERROR, never a silent pass."""
         if report.failed:
             cid = case_id(report.nodeid) + " (collection)"
-            self.results[cid] = CaseResult(
-                case=cid,
-                nodeid=report.nodeid,
-                profile="collection",
-                requirements=(),
-                outcome="failed",
-                failure=report.longreprtext,
-                seed=self.context.seed,
+            self.collection_errors.append(
+                CaseResult(
+                    case=cid,
+                    nodeid=report.nodeid,
+                    profile="collection",
+                    requirements=(),
+                    outcome=ERROR,
+                    failure=clean_failure(report.longreprtext),
+                    seed=self.context.seed,
+                )
             )
+
+    # -- results ----------------------------------------------------------
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
@@ -268,36 +375,54 @@ class EcoPlugin:
         result.exchanges.extend(self.context.target.recorder.take())
         if report.when == "setup":
             self._started[cid] = time.monotonic()
-        decisive = (report.when == "call") or (report.when == "setup" and not report.passed)
-        if report.when == "teardown" and report.failed:
-            result.outcome = "failed"
-            result.failure += "\n[teardown] " + report.longreprtext
+        if call.excinfo is not None and call.excinfo.errisinstance(TargetLostError):
+            self.target_lost = str(call.excinfo.value)
+            result.outcome = ERROR
+            result.failure = f"[{report.when}] {self.target_lost}"
+            item.session.shouldstop = self.target_lost
             return
-        if not decisive:
+        if report.when == "teardown":
+            if report.failed and result.outcome not in (FAILED, ERROR):
+                result.outcome = ERROR
+                result.failure += "\n[teardown] " + clean_failure(report.longreprtext)
+            return
+        if report.when == "setup":
+            if report.skipped:
+                result.outcome = SKIPPED
+                result.reason = _skip_reason(report)
+            elif report.failed:
+                result.outcome = ERROR
+                result.failure = "[setup] " + clean_failure(report.longreprtext)
             return
         result.duration = report.duration
         if report.skipped and not hasattr(report, "wasxfail"):
-            result.outcome = "skipped"
-            result.failure = _skip_reason(report)
+            result.outcome = SKIPPED
+            result.reason = _skip_reason(report)
             return
         entry = self.expected_map.get(cid)
         verdict = judge(passed=report.passed, failure_text=report.longreprtext, entry=entry)
         result.outcome = verdict.outcome
         result.note = verdict.note
-        result.failure = report.longreprtext if report.failed else ""
-        if verdict.outcome == "xfailed":
+        result.failure = clean_failure(report.longreprtext) if report.failed else ""
+        if verdict.outcome == XFAILED:
             report.outcome = "skipped"
             report.wasxfail = verdict.note
-        elif verdict.outcome == "failed" and report.passed:
+        elif verdict.outcome == XPASSED:
             report.outcome = "failed"
             report.longrepr = verdict.note
             result.failure = verdict.note
         elif verdict.note and report.failed:
             report.longrepr = f"{report.longreprtext}\n{verdict.note}"
             result.failure = f"{result.failure}\n{verdict.note}"
-        if result.outcome == "failed":
+        if result.outcome in (FAILED, XPASSED):
             result.falsifying_example = falsifying_example(result.failure)
             result.replay = replay_command(self.context, item)
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: object) -> None:
+        """A case that reported nothing decisive (no call phase) is not a pass."""
+        result = self.results.get(case_id(nodeid))
+        if result is not None and result.outcome == NOT_RUN and not result.reason:
+            result.reason = "the case did not reach its test body"
 
     # -- fixtures ---------------------------------------------------------
 
@@ -348,7 +473,8 @@ class EcoPlugin:
     def ordered_results(self) -> Iterator[CaseResult]:
         """Results in profile order, then case id."""
         order = {p: i for i, p in enumerate(("collection", *PROFILES))}
-        yield from sorted(self.results.values(), key=lambda r: (order.get(r.profile, 99), r.case))
+        everything = [*self.collection_errors, *self.results.values()]
+        yield from sorted(everything, key=lambda r: (order.get(r.profile, 99), r.case))
 
 
 _EXAMPLE_STARTS: Final = ("Falsifying example:", "Failing test case:")
@@ -377,15 +503,25 @@ def falsifying_example(failure: str) -> str:
 
 
 def replay_command(context: SuiteContext, item: pytest.Item) -> str:
-    """Return the command line that reruns one case with the run's seed and examples."""
+    """Return the command line that reruns one case: every option of the run, then ``-k``."""
     name = item.name
     if not re.fullmatch(r"[\w\[\]\-.]+", name):  # not a valid -k identifier: drop the id
         name = name.split("[", 1)[0]
-    target = "" if context.mode == "embedded" else " --target ... (same options)"
-    return (
-        f"eco-conformance run{target} --seed {context.seed} --examples {context.examples} "
-        f"-k '{name}'"
-    )
+    return f"{context.replay_base} -k {shlex.quote(name)}"
+
+
+_PACKAGE_ROOT: Final = str(Path(__file__).resolve().parent.parent) + "/"
+_INSTALLED_PATH: Final = re.compile(r"[^\s\"'():]*/(?:site|dist)-packages/")
+
+
+def clean_failure(text: str) -> str:
+    """Drop interpreter and installation paths from a failure text.
+
+    ``.venv/lib/python3.11/site-packages/conformance/cases/test_core.py:12`` becomes
+    ``conformance/cases/test_core.py:12``: the report is read by people who do not
+    have the operator's file system.
+    """
+    return _INSTALLED_PATH.sub("", text.replace(_PACKAGE_ROOT, ""))
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

