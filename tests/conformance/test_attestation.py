@@ -1,4 +1,4 @@
-"""Signed attestation of a run: writing, verifying, every tampering."""
+"""Signed attestation of a run: writing, verifying, every tampering, the CLI."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from conformance import attestation, envelopes, offline
+from conformance.cli import main
 from conformance.errors import (
     AttestationDigestMismatchError,
     AttestationError,
@@ -27,6 +30,7 @@ from conformance.errors import (
 )
 from conformance.pki import Credential, SuitePki, generate_pki
 
+ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime.now(dt.UTC)
 REPORT_FILES = ("report.json", "report.html", "junit.xml", "node.log")
 PREDICATE: dict[str, Any] = {
@@ -422,3 +426,51 @@ def test_summary_names_what_it_vouches_for(reports: Path, pki: SuitePki) -> None
         "4 report files verified",
     ):
         assert expected in text
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "conformance", "verify-attestation", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_cli_verifies_and_refuses_a_changed_file(
+    reports: Path, tmp_path: Path, pki: SuitePki
+) -> None:
+    signer = pki.country("XB").authority
+    path = _write(reports, signer)
+    anchors = tmp_path / "xb-anchors.pem"
+    anchors.write_bytes(pki.country("XB").anchors_pem())
+    done = _cli(str(path), "--anchors", str(anchors))
+    assert done.returncode == 0, done.stderr
+    assert "signed by urn:wco:eco:authority:XB:xb-customs" in done.stdout
+    assert "run verdict: FAIL" in done.stdout
+    assert "4 report files verified" in done.stdout
+    (reports / "report.json").write_text('{"verdict": "PASS"}', encoding="utf-8")
+    done = _cli(str(path), "--anchors", str(anchors))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: report file report.json differs")
+
+
+def test_cli_unreadable_anchors_exit_1(
+    reports: Path, tmp_path: Path, pki: SuitePki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _write(reports, pki.country("XB").authority)
+    code = main(["verify-attestation", str(path), "--anchors", str(tmp_path / "missing.pem")])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("error: cannot read trust anchors")
+
+
+def test_cli_without_anchors_is_bad_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify-attestation", "attestation.json"]) == 2
+    assert "--anchors" in capsys.readouterr().err
