@@ -407,6 +407,28 @@ def test_predicate_must_be_json(reports: Path) -> None:
         )
 
 
+def test_attestation_cannot_vouch_for_itself(reports: Path, pki: SuitePki) -> None:
+    signer = pki.country("XB").authority
+    (reports / "attestation.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(AttestationError, match="cannot vouch for itself"):
+        attestation.write_attestation(
+            report_dir=reports,
+            subjects=[reports / "attestation.json"],
+            predicate={},
+            key_pem=signer.key_pem(),
+            chain_pem=signer.chain_pem(),
+        )
+
+
+def test_naive_verification_time_is_refused(reports: Path, pki: SuitePki) -> None:
+    signer = pki.country("XB").authority
+    path = _write(reports, signer)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        attestation.verify_attestation(
+            path, anchors_pem=_anchors(pki, signer), at=dt.datetime(2026, 3, 1)
+        )
+
+
 def test_summary_names_what_it_vouches_for(reports: Path, pki: SuitePki) -> None:
     signer = pki.country("XB").authority
     verified = attestation.verify_attestation(
