@@ -6,7 +6,9 @@ Commands:
   target, against the reference node started embedded;
 - ``pki init``: write the suite's test PKI and print what the node under test
   must trust and use;
-- ``matrix``: print requirement -> cases and flag uncovered requirements.
+- ``matrix``: print requirement -> cases and flag uncovered requirements;
+- ``verify-attestation``: check a run's signed ``attestation.json`` and the report files it
+  vouches for, without rerunning anything.
 
 Every option can also come from an environment variable ``ECO_CONFORMANCE_<OPTION>``
 (for example ``ECO_CONFORMANCE_TARGET``). Only :class:`ConformanceError` is caught
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Final
 
 from conformance.errors import (
+    AttestationError,
     ConformanceError,
     ExpectedFailuresError,
     PkiError,
@@ -151,7 +154,20 @@ def build_parser() -> argparse.ArgumentParser:
         '"python -m reference_node" (same arguments and adapter protocol follow it)',
     )
     run.add_argument(
-        "-k", dest="keyword", default=None, help="only cases matching this pytest -k expression"
+        "-k",
+        dest="keyword",
+        default=None,
+        help="only cases matching this pytest -k expression (the run is then INCOMPLETE)",
+    )
+    run.add_argument(
+        "--attest-key",
+        default=_env("attest_key"),
+        help="PEM private key of a document signer: also write a signed attestation.json",
+    )
+    run.add_argument(
+        "--attest-chain",
+        default=_env("attest_chain"),
+        help="PEM certificate chain of --attest-key (leaf first)",
     )
 
     pki = sub.add_parser("pki", help="manage the suite's test PKI")
@@ -169,6 +185,19 @@ def build_parser() -> argparse.ArgumentParser:
     matrix = sub.add_parser("matrix", help="print requirement -> cases; flag uncovered ones")
     matrix.add_argument(
         "--strict", action="store_true", help="exit 1 when a MUST requirement is uncovered"
+    )
+
+    attest = sub.add_parser(
+        "verify-attestation", help="verify a run's signed attestation.json and its report files"
+    )
+    attest.add_argument("file", metavar="FILE", help="the attestation.json to verify")
+    attest.add_argument(
+        "--anchors", required=True, help="PEM trust anchors of the administration that signed"
+    )
+    attest.add_argument(
+        "--report-dir",
+        default=None,
+        help="folder holding the report files (default: the attestation's folder)",
     )
     return parser
 
@@ -201,7 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _pki_init(args)
         if args.command == "matrix":
             return _matrix(args)
-        raise UsageError("eco-conformance: choose a command: run, pki init, matrix (see --help)")
+        if args.command == "verify-attestation":
+            return _verify_attestation(args)
+        raise UsageError(
+            "eco-conformance: choose a command: run, pki init, matrix, verify-attestation "
+            "(see --help)"
+        )
     except ConformanceError as exc:
         print(f"error: {exc.diagnostics()}", file=sys.stderr)
         return _exit_code_of(exc)
@@ -216,6 +250,8 @@ def _exit_code_of(exc: ConformanceError) -> int:
         return EXIT_USAGE
     if isinstance(exc, PreflightError):
         return EXIT_PREFLIGHT
+    if isinstance(exc, AttestationError):
+        return 1  # verify-attestation: the attestation or a report file does not verify
     return EXIT_CODES[Verdict.ERROR]
 
 
@@ -365,3 +401,26 @@ def _matrix(args: argparse.Namespace) -> int:
         + (": " + ", ".join(r.id for r in uncovered) if uncovered else "")
     )
     return 1 if args.strict and must else 0
+
+
+def _verify_attestation(args: argparse.Namespace) -> int:
+    from conformance.attestation import (  # noqa: PLC0415 - imported when the command runs
+        summary_lines,
+        verify_attestation,
+    )
+
+    try:
+        anchors = Path(args.anchors).read_bytes()
+    except OSError as exc:
+        raise AttestationError(
+            f"cannot read trust anchors {args.anchors}: {exc.strerror}"
+        ) from None
+    verified = verify_attestation(
+        Path(args.file),
+        anchors_pem=anchors,
+        report_dir=Path(args.report_dir) if args.report_dir is not None else None,
+    )
+    print(f"attestation {args.file} verified")
+    for line in summary_lines(verified):
+        print(f"  {line}")
+    return 0

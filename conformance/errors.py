@@ -7,6 +7,12 @@ The command line catches only :class:`ConformanceError` and prints its
 from __future__ import annotations
 
 __all__ = [
+    "AttestationDigestMismatchError",
+    "AttestationError",
+    "AttestationMalformedError",
+    "AttestationSignatureError",
+    "AttestationSignerUntrustedError",
+    "AttestationSubjectMissingError",
     "ConformanceError",
     "EmbeddedNodeError",
     "EnvelopeVerificationError",
@@ -75,3 +81,33 @@ class TargetLostError(BaseException):
     replaying it against a dead node; this one goes straight through to the plugin,
     which records the case as an error and ends the run as ERROR.
     """
+
+
+class AttestationError(ConformanceError):
+    """A signed attestation of a run cannot be written or does not verify.
+
+    Raised as such by :func:`conformance.attestation.write_attestation` for a key or chain
+    that is unreadable, of an unsupported type or does not match; the verifier
+    (:func:`conformance.attestation.verify_attestation`) raises the subclasses below and
+    never returns a bool.
+    """
+
+
+class AttestationMalformedError(AttestationError):
+    """The attestation file is not a DSSE envelope holding this suite's in-toto statement."""
+
+
+class AttestationSignatureError(AttestationError):
+    """No signature of the attestation verifies over its PAE (REQ-SIG-003..006 applied)."""
+
+
+class AttestationSignerUntrustedError(AttestationError):
+    """The attestation's signer does not pass section 5.2 against the given anchors."""
+
+
+class AttestationSubjectMissingError(AttestationError):
+    """A report file the attestation names is not in the report folder."""
+
+
+class AttestationDigestMismatchError(AttestationError):
+    """A report file's SHA-256 differs from the one the attestation vouches for."""

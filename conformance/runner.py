@@ -23,11 +23,13 @@ from pathlib import Path
 from typing import Final
 
 import pytest
+from google.protobuf import json_format
 from hypothesis import HealthCheck, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from conformance.adapter_client import AdapterClient
+from conformance.attestation import load_signer, write_attestation
 from conformance.cli import _suite_version, collect_matrix
 from conformance.client import Target
 from conformance.embedded import EmbeddedNode, node_command
@@ -46,6 +48,7 @@ from conformance.plugin import PROFILES, EcoPlugin, SuiteContext
 from conformance.preflight import TlsSettings, preflight
 from conformance.reports import (
     RunMetadata,
+    RunOutcome,
     console_summary,
     finish_junit,
     judge_run,
@@ -53,7 +56,7 @@ from conformance.reports import (
 )
 from conformance.requirements import load_requirements
 from conformance.strategies import CodeLists
-from conformance.verdicts import NOT_RUN, RunState, exit_code
+from conformance.verdicts import NOT_RUN, OUTCOMES, RunState, exit_code
 from wco.eco.v1 import node_service_pb2
 
 __all__ = ["run_suite"]
@@ -200,6 +203,7 @@ def run_suite(args: argparse.Namespace) -> int:
     args.seed_used = seed
     profiles = tuple(dict.fromkeys(args.profile)) if args.profile else PROFILES
     report_dir = _prepare_report_dir(args.report_dir)
+    attest = _attestation_signer(args)
     expected = (
         load_expected_failures(Path(args.expected_failures))
         if args.expected_failures
@@ -330,13 +334,74 @@ def run_suite(args: argparse.Namespace) -> int:
                 encoding="utf-8",
             )
         stack.close()  # stop the node and adapter now, so their logs are complete
-        trailer = (
+        trailer = [
             f"reports: {report_dir.resolve()} (report.html, report.json, junit.xml)",
             f"ran {sum(1 for r in results if r.outcome != NOT_RUN)} of {len(results)} cases "
             f"in {time.monotonic() - clock:.1f} s",
-        )
+        ]
+        if attest is not None:
+            written = _attest(report_dir, meta, outcome, info, attest)
+            trailer.append(f"attestation: {written}")
         print(console_summary(meta, results, outcome, trailer=trailer), flush=True)
         return exit_code(outcome.verdict)
+
+
+def _attestation_signer(args: argparse.Namespace) -> tuple[bytes, bytes] | None:
+    """Read and check ``--attest-key``/``--attest-chain`` before anything runs."""
+    if not args.attest_key and not args.attest_chain:
+        return None
+    if not (args.attest_key and args.attest_chain):
+        raise UsageError("--attest-key and --attest-chain go together")
+    key = _read(args.attest_key, "--attest-key")
+    chain = _read(args.attest_chain, "--attest-chain")
+    try:
+        load_signer(key, chain)
+    except ConformanceError as exc:
+        raise UsageError(f"--attest-key/--attest-chain: {exc.diagnostics()}") from exc
+    return key, chain
+
+
+def _attest(
+    report_dir: Path,
+    meta: RunMetadata,
+    outcome: RunOutcome,
+    info: node_service_pb2.NodeInfo,
+    signer: tuple[bytes, bytes],
+) -> Path:
+    """Write ``attestation.json`` over the run's report files (docs/conformance.md)."""
+    names = ("report.json", "report.html", "junit.xml", "node.log", "adapter.log")
+    subjects = [report_dir / n for n in names if (report_dir / n).is_file()]
+    predicate = {
+        "suite_version": meta.suite_version,
+        "spec_version": meta.spec_version,
+        "mode": meta.mode,
+        "target": meta.target,
+        "node": {
+            "country": meta.node_country,
+            "tls_certificate_sha256": meta.tls_certificate_sha256,
+            "node_info": json_format.MessageToDict(info, preserving_proto_field_name=True),
+        },
+        "profiles": {p: str(v) for p, v in outcome.profiles.items()},
+        "verdict": str(outcome.verdict),
+        "counts": {o: outcome.counts[o] for o in OUTCOMES},
+        "seed": meta.seed,
+        "examples": meta.examples,
+        "started": meta.started,
+        "finished": meta.finished,
+        "expected_failures": (
+            {"file": meta.expected_failures, "sha256": meta.expected_failures_sha256}
+            if meta.expected_failures
+            else None
+        ),
+        "command": meta.command,
+    }
+    return write_attestation(
+        report_dir=report_dir,
+        subjects=subjects,
+        predicate=predicate,
+        key_pem=signer[0],
+        chain_pem=signer[1],
+    )
 
 
 def _explain_not_run(plugin: EcoPlugin, state: RunState) -> None:
