@@ -160,6 +160,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only cases matching this pytest -k expression (the run is then INCOMPLETE)",
     )
     run.add_argument(
+        "--extra-cases",
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="also run the case modules in DIR (repeatable; a new case before it is packaged)",
+    )
+    run.add_argument(
         "--attest-key",
         default=_env("attest_key"),
         help="PEM private key of a document signer: also write a signed attestation.json",

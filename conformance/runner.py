@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import hashlib
 import logging
+import os
 import secrets
 import shlex
 import signal
@@ -93,21 +94,35 @@ def _limit_shrinking(seconds: int) -> None:
         logger.warning("cannot bound Hypothesis shrinking time with this Hypothesis version")
 
 
-def _register_hypothesis(examples: int, home: Path) -> None:
-    """Hypothesis's directory and example database go into the report folder.
+def _hypothesis_cache(fallback: Path) -> Path:
+    """Where Hypothesis keeps its caches (not examples): the user's cache folder.
 
-    ``home`` becomes Hypothesis's storage directory (its caches) and ``home/examples``
-    the example database, so nothing is written to the working directory and a rerun
-    with the same ``--report-dir`` replays the shrunk counterexamples first.
+    ``$XDG_CACHE_HOME/eco-conformance/hypothesis`` (default ``~/.cache/...``), so the
+    working directory stays clean and the Unicode tables are not rebuilt every run;
+    ``fallback`` when that folder cannot be created.
     """
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "examples").mkdir(exist_ok=True)
-    set_hypothesis_home_dir(str(home))
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache = base / "eco-conformance" / "hypothesis"
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        cache = fallback
+        cache.mkdir(parents=True, exist_ok=True)
+    return cache
+
+
+def _register_hypothesis(examples: int, database: Path) -> None:
+    """The example database goes into the report folder, the caches to the user's cache.
+
+    A rerun with the same ``--report-dir`` replays the shrunk counterexamples first.
+    """
+    database.mkdir(parents=True, exist_ok=True)
+    set_hypothesis_home_dir(str(_hypothesis_cache(database / "cache")))
     settings.register_profile(
         _HYPOTHESIS_PROFILE,
         max_examples=examples,
         deadline=None,
-        database=DirectoryBasedExampleDatabase(str(home / "examples")),
+        database=DirectoryBasedExampleDatabase(str(database)),
         suppress_health_check=[
             HealthCheck.too_slow,
             HealthCheck.data_too_large,
@@ -169,6 +184,8 @@ def replay_base(args: argparse.Namespace) -> str:
             words += [flag, str(value)]
     for profile in args.profile or ():
         words += ["--profile", profile]
+    for extra in args.extra_cases or ():
+        words += ["--extra-cases", str(extra)]
     words += ["--seed", str(args.seed_used), "--examples", str(args.examples)]
     if args.shrink_seconds != _DEFAULT_SHRINK:
         words += ["--shrink-seconds", str(args.shrink_seconds)]
@@ -204,6 +221,9 @@ def run_suite(args: argparse.Namespace) -> int:
     profiles = tuple(dict.fromkeys(args.profile)) if args.profile else PROFILES
     report_dir = _prepare_report_dir(args.report_dir)
     attest = _attestation_signer(args)
+    for extra in args.extra_cases or ():
+        if not Path(extra).is_dir():
+            raise UsageError(f"--extra-cases {extra} is not a folder")
     expected = (
         load_expected_failures(Path(args.expected_failures))
         if args.expected_failures
@@ -268,6 +288,7 @@ def run_suite(args: argparse.Namespace) -> int:
             "-c",
             str(_CASES_DIR.parent / "data" / "pytest.ini"),
         ]
+        pytest_args += [str(Path(extra).resolve()) for extra in args.extra_cases or ()]
         if args.keyword:
             pytest_args += ["-k", args.keyword]
         print(f"eco-conformance: {mode} mode, target {target.address}, seed {seed}", flush=True)

@@ -56,7 +56,7 @@ def test_pki_init_writes_and_prints_instructions(
     assert "eco-conformance run --target" in out
     pki = load_pki(tmp_path / "pki")
     assert pki.node_country == "XB"
-    assert main(["pki", "init", "--dir", str(tmp_path / "pki")]) == 1
+    assert main(["pki", "init", "--dir", str(tmp_path / "pki")]) == 2
     assert "already" in capsys.readouterr().err
 
 
