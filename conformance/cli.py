@@ -24,6 +24,7 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Final
@@ -39,7 +40,14 @@ from conformance.errors import (
 from conformance.plugin import PROFILES
 from conformance.verdicts import EXIT_CODES, EXIT_PREFLIGHT, EXIT_USAGE, Verdict
 
-__all__ = ["EXIT_CODES_HELP", "build_parser", "collect_matrix", "main"]
+__all__ = [
+    "EXIT_CODES_HELP",
+    "CollectedCase",
+    "build_parser",
+    "collect_cases",
+    "collect_matrix",
+    "main",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="only cases matching this pytest -k expression (the run is then INCOMPLETE)",
     )
     run.add_argument(
+        "-x",
+        "--exitfirst",
+        action="store_true",
+        help="stop at the first failing case (the cases after it are not run)",
+    )
+    run.add_argument(
         "--extra-cases",
         action="append",
         default=None,
@@ -191,7 +205,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     matrix = sub.add_parser("matrix", help="print requirement -> cases; flag uncovered ones")
     matrix.add_argument(
-        "--strict", action="store_true", help="exit 1 when a MUST requirement is uncovered"
+        "--strict",
+        action="store_true",
+        help="exit 1 when a MUST requirement is uncovered (with --obligations: any gap)",
+    )
+    matrix.add_argument(
+        "--obligations",
+        action="store_true",
+        help="print requirement x obligation -> cases (boundary, exact comparison, ...) "
+        "and list the unmet obligations",
     )
 
     attest = sub.add_parser(
@@ -339,25 +361,47 @@ def _pki_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def collect_matrix() -> dict[str, list[str]]:
-    """Collect the cases and return requirement id -> case ids (no node needed)."""
+@dataclass(frozen=True, kw_only=True)
+class CollectedCase:
+    """What collection says about one case, without running it."""
+
+    requirements: tuple[str, ...]
+    exercised: tuple[str, ...]
+    obligations: frozenset[str]
+
+
+def collect_cases() -> dict[str, CollectedCase]:
+    """Collect the cases (no node needed): case id -> requirements and obligations.
+
+    Raises:
+        ConformanceError: The cases cannot be collected.
+    """
     import pytest  # noqa: PLC0415 - imported when the command runs
 
-    from conformance.plugin import case_id  # noqa: PLC0415 - imported when the command runs
+    from conformance.obligations import case_obligations  # noqa: PLC0415
+    from conformance.plugin import (  # noqa: PLC0415 - imported when the command runs
+        case_id,
+        exercised_of,
+        register_markers,
+        requirements_of,
+    )
 
     class _Collector:
         def __init__(self) -> None:
-            self.matrix: dict[str, list[str]] = {}
+            self.cases: dict[str, CollectedCase] = {}
 
         def pytest_configure(self, config: pytest.Config) -> None:
-            config.addinivalue_line("markers", "requirement(*ids): requirement ids")
-            config.addinivalue_line("markers", "profile(name): conformance profile")
+            register_markers(config)
 
         def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
             for item in items:
-                for mark in item.iter_markers("requirement"):
-                    for req in mark.args:
-                        self.matrix.setdefault(str(req), []).append(case_id(item.nodeid))
+                cid = case_id(item.nodeid)
+                marked = [str(a) for m in item.iter_markers("obligation") for a in m.args]
+                self.cases[cid] = CollectedCase(
+                    requirements=requirements_of(item),
+                    exercised=exercised_of(item),
+                    obligations=case_obligations(cid, marked),
+                )
 
     collector = _Collector()
     with open(os.devnull, "w") as sink:
@@ -381,7 +425,16 @@ def collect_matrix() -> dict[str, list[str]]:
             sys.stdout = saved
     if code not in (0, 5):
         raise ConformanceError(f"collecting the cases failed (pytest exit code {code})")
-    return {k: sorted(set(v)) for k, v in collector.matrix.items()}
+    return collector.cases
+
+
+def collect_matrix() -> dict[str, list[str]]:
+    """Requirement id -> the case ids that check it as a primary requirement."""
+    matrix: dict[str, list[str]] = {}
+    for cid, case in collect_cases().items():
+        for req in case.requirements:
+            matrix.setdefault(req, []).append(cid)
+    return {k: sorted(set(v)) for k, v in matrix.items()}
 
 
 def _matrix(args: argparse.Namespace) -> int:
@@ -393,6 +446,8 @@ def _matrix(args: argparse.Namespace) -> int:
 
     version, reqs = load_requirements()
     not_testable = load_not_testable()
+    if args.obligations:
+        return _obligations(args)
     matrix = collect_matrix()
     text, uncovered = render_matrix(reqs, matrix, not_testable)
     print(f"Requirement matrix for spec {version}")
@@ -408,6 +463,26 @@ def _matrix(args: argparse.Namespace) -> int:
         + (": " + ", ".join(r.id for r in uncovered) if uncovered else "")
     )
     return 1 if args.strict and must else 0
+
+
+def _obligations(args: argparse.Namespace) -> int:
+    from conformance.obligations import (  # noqa: PLC0415 - imported when the command runs
+        obligation_matrix,
+        render_obligations,
+    )
+
+    cases = collect_cases()
+    rows = obligation_matrix(
+        {c: k.requirements for c, k in cases.items()},
+        {c: k.obligations for c, k in cases.items()},
+    )
+    table, gaps = render_obligations(rows)
+    print(table)
+    print(
+        f"\n{len(rows) - len(gaps)} of {len(rows)} obligations met; {len(gaps)} gaps"
+        + (": " + ", ".join(f"{g.requirement} {g.kind}" for g in gaps) if gaps else "")
+    )
+    return 1 if args.strict and gaps else 0
 
 
 def _verify_attestation(args: argparse.Namespace) -> int:

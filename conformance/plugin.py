@@ -40,8 +40,11 @@ __all__ = [
     "SuiteContext",
     "case_id",
     "clean_failure",
+    "exercised_of",
     "falsifying_example",
+    "register_markers",
     "replay_command",
+    "requirements_of",
     "requires",
 ]
 
@@ -150,12 +153,12 @@ def _profile_of(item: pytest.Item) -> str:
     return str(mark.args[0]) if mark and mark.args else ""
 
 
-def _requirements_of(item: pytest.Item) -> tuple[str, ...]:
+def requirements_of(item: pytest.Item) -> tuple[str, ...]:
     """The requirements a case checks (its primary ones).
 
     When a parametrized case marks its parameters with ``requirement(...)``, those
     are the primary ids of each parameter and the function's own ids only say what
-    every parameter exercises on the way (see :func:`_exercised_of`).
+    every parameter exercises on the way (see :func:`exercised_of`).
     """
     own = _own_requirement_marks(item)
     if own is not None:
@@ -173,13 +176,13 @@ def _own_requirement_marks(item: pytest.Item) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(ids)) if ids else None
 
 
-def _exercised_of(item: pytest.Item) -> tuple[str, ...]:
+def exercised_of(item: pytest.Item) -> tuple[str, ...]:
     """Requirements a case relies on without judging them as its subject.
 
     These are the ids of the ``exercises(...)`` marker, plus, for a case whose
     parameters carry their own requirement marks, the function-level ids.
     """
-    primary = set(_requirements_of(item))
+    primary = set(requirements_of(item))
     ids: list[str] = []
     for mark in item.iter_markers("exercises"):
         ids.extend(str(a) for a in mark.args)
@@ -187,6 +190,20 @@ def _exercised_of(item: pytest.Item) -> tuple[str, ...]:
         for mark in item.iter_markers("requirement"):
             ids.extend(str(a) for a in mark.args)
     return tuple(r for r in dict.fromkeys(ids) if r not in primary)
+
+
+def register_markers(config: pytest.Config) -> None:
+    """Register the markers of the case modules (``--strict-markers`` is on)."""
+    config.addinivalue_line(
+        "markers", "requirement(*ids): requirement ids of docs/spec.md the case checks"
+    )
+    config.addinivalue_line(
+        "markers", "exercises(*ids): requirement ids the case relies on, not its subject"
+    )
+    config.addinivalue_line(
+        "markers", "obligation(*kinds): test obligations the case meets (conformance/obligations)"
+    )
+    config.addinivalue_line("markers", "profile(name): conformance profile of the case")
 
 
 _PROPERTY_MARKERS: Final = ("@given(", "run_state_machine_as_test(")
@@ -246,13 +263,7 @@ class EcoPlugin:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         """Register the suite's markers."""
-        config.addinivalue_line(
-            "markers", "requirement(*ids): requirement ids of docs/spec.md the case checks"
-        )
-        config.addinivalue_line(
-            "markers", "exercises(*ids): requirement ids the case relies on, not its subject"
-        )
-        config.addinivalue_line("markers", "profile(name): conformance profile of the case")
+        register_markers(config)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_modifyitems(
@@ -266,7 +277,7 @@ class EcoPlugin:
             if profile not in PROFILES:
                 self.internal_error = f"case {item.nodeid} has no valid profile marker"
                 raise pytest.UsageError(f"{self.internal_error} ({profile!r})")
-            if not _requirements_of(item):
+            if not requirements_of(item):
                 self.internal_error = f"case {item.nodeid} names no requirement id"
                 raise pytest.UsageError(self.internal_error)
             if profile in self.context.profiles:
@@ -320,8 +331,8 @@ class EcoPlugin:
             case=cid,
             nodeid=item.nodeid,
             profile=_profile_of(item),
-            requirements=_requirements_of(item),
-            exercised=_exercised_of(item),
+            requirements=requirements_of(item),
+            exercised=exercised_of(item),
             property_based=_is_property(item),
             seed=self.context.seed,
         )

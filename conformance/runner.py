@@ -186,6 +186,8 @@ def replay_base(args: argparse.Namespace) -> str:
         words += ["--profile", profile]
     for extra in args.extra_cases or ():
         words += ["--extra-cases", str(extra)]
+    if args.exitfirst:
+        words.append("--exitfirst")
     words += ["--seed", str(args.seed_used), "--examples", str(args.examples)]
     if args.shrink_seconds != _DEFAULT_SHRINK:
         words += ["--shrink-seconds", str(args.shrink_seconds)]
@@ -291,6 +293,8 @@ def run_suite(args: argparse.Namespace) -> int:
         pytest_args += [str(Path(extra).resolve()) for extra in args.extra_cases or ()]
         if args.keyword:
             pytest_args += ["-k", args.keyword]
+        if args.exitfirst:
+            pytest_args.append("--exitfirst")
         print(f"eco-conformance: {mode} mode, target {target.address}, seed {seed}", flush=True)
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
@@ -303,7 +307,7 @@ def run_suite(args: argparse.Namespace) -> int:
         if plugin.collection_error:
             raise ExpectedFailuresError(plugin.collection_error)
         state, reasons = _run_state(plugin, int(code), args)
-        _explain_not_run(plugin, state)
+        _explain_not_run(plugin, state, exitfirst=bool(args.exitfirst))
         results = list(plugin.ordered_results())
         outcome = judge_run(results, selected_profiles=profiles, state=state, reasons=reasons)
         version, _ = load_requirements()
@@ -425,7 +429,7 @@ def _attest(
     )
 
 
-def _explain_not_run(plugin: EcoPlugin, state: RunState) -> None:
+def _explain_not_run(plugin: EcoPlugin, state: RunState, *, exitfirst: bool) -> None:
     """Give every case that never started the reason the run did not reach it."""
     if plugin.interrupted:
         why = "the run was interrupted before this case"
@@ -433,6 +437,8 @@ def _explain_not_run(plugin: EcoPlugin, state: RunState) -> None:
         why = "the run was stopped before this case: the node stopped answering"
     elif state is RunState.ERROR:
         why = "the run stopped on an error before this case"
+    elif exitfirst:
+        why = "the run stopped at the first failing case (--exitfirst)"
     else:
         why = "the run ended before this case"
     for result in plugin.results.values():
@@ -468,6 +474,8 @@ def _run_state(
             f"the suite stopped with an internal error (pytest exit code {code})"
             + (f": {plugin.internal_error}" if plugin.internal_error else "")
         )
+    if args.exitfirst and any(r.outcome == NOT_RUN for r in plugin.results.values()):
+        reasons.append("stopped at the first failing case (--exitfirst)")
     if args.keyword:
         narrowed = sum(1 for r in plugin.results.values() if r.reason.startswith("deselected"))
         reasons.append(
