@@ -10,8 +10,8 @@ character: Cyrillic for Latin letters, fullwidth for ASCII digits and letters) a
 expects the reason the spec gives for a wrong value. Certificate numbers differing
 only in letter case are different numbers (REQ-IDEM-004).
 
-Field cases are sent from XC (no issuer directory loaded, so REQ-AUTH-003 does not
-answer first); envelope and authorisation cases from XA.
+Field and authority-id cases are sent from XC (no issuer directory loaded, so
+REQ-AUTH-003 does not answer first); envelope and country cases from XA.
 """
 
 from __future__ import annotations
@@ -264,7 +264,7 @@ EXACT_VALUES: dict[
         ("REQ-AUTH-004",),
     ),
     "issuing-authority-id": (
-        _certificate(XA, _authority),
+        _certificate(XC, _authority),
         ("upper-case", "leading-space", "trailing-space", "cyrillic-lookalike"),
         _DENIED,
         "SIGNER_NOT_AUTHORISED",
