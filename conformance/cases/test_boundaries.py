@@ -26,11 +26,12 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from conformance import envelopes
-from conformance.client import Target
+from conformance.client import Outcome, Target
 from conformance.judge import (
     Submission,
     assert_accepted,
@@ -69,9 +70,13 @@ def _away_from_midnight() -> None:
 
 
 def _refused(
-    target: Target, submission: Submission, outcome: object, expected: tuple[str, str], rule: str
+    target: Target,
+    submission: Submission,
+    outcome: Outcome[Any],
+    expected: tuple[str, str],
+    rule: str,
 ) -> None:
-    assert_refused(outcome, code=expected[0], reason=expected[1], rule=rule)  # type: ignore[arg-type]
+    assert_refused(outcome, code=expected[0], reason=expected[1], rule=rule)
     assert_not_readable(target, caller=submission.caller, request_id=submission.request_id)
 
 
