@@ -14,6 +14,14 @@ with limited grants and an authority the directory does not list, an Ed25519
 signer, and TLS client certificates from an unknown CA or expired. XA's signed
 issuer directory itself is built by :mod:`conformance.issuer_directory`.
 
+For the signer profile (REQ-PKI-002, REQ-PKI-004, REQ-SIG-006) it also generates
+signers that each break exactly one rule of the profile and are otherwise
+identical to XA's authority signer (:data:`PROFILE_SIGNERS`), and signers that
+bend the profile where it leaves freedom and must still be accepted. Signers whose
+validity ends or starts a few seconds from the current time are issued when a case
+runs, by :func:`issue_timed_signer`, because a PKI may be generated long before the
+run that uses it.
+
 Time is a parameter (``now``): nothing here reads the clock.
 
 Files are written in the ADR layout ``<dir>/<CC>/{anchors.pem, authority.pem,
@@ -28,7 +36,7 @@ import datetime as dt
 import ipaddress
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -44,6 +52,7 @@ __all__ = [
     "DEFAULT_NODE_COUNTRY",
     "NEGATIVE_SIGNERS",
     "NEGATIVE_TLS_CLIENTS",
+    "PROFILE_SIGNERS",
     "SUITE_COUNTRIES",
     "CountryPki",
     "Credential",
@@ -55,6 +64,7 @@ __all__ = [
     "generate_pki",
     "issue_ca",
     "issue_leaf",
+    "issue_timed_signer",
     "load_pki",
     "node_uri",
     "spki_key_id",
@@ -83,6 +93,29 @@ NEGATIVE_SIGNERS: Final = (
     "expired-intermediate-signer",
     "revoked-later-signer",
     "unlisted-authority-signer",
+)
+#: Signer variants of the signer profile (REQ-PKI-002, REQ-PKI-004, REQ-SIG-006): each
+#: differs from XA's authority signer in exactly one property. Those ending in
+#: ``-accepted-signer`` stay inside the profile and must be accepted.
+PROFILE_SIGNERS: Final = (
+    "ku-without-digital-signature-signer",
+    "ku-with-key-cert-sign-signer",
+    "ku-missing-signer",
+    "ku-not-critical-signer",
+    "san-missing-signer",
+    "san-without-uri-signer",
+    "two-uris-signer",
+    "uri-without-authority-id-signer",
+    "uri-lowercase-country-signer",
+    "uri-uppercase-authority-signer",
+    "uri-trailing-space-signer",
+    "p384-key-signer",
+    "pathlen-exceeded-signer",
+    "ca-without-key-cert-sign-signer",
+    "ca-flag-false-intermediate-signer",
+    "ku-extra-usages-accepted-signer",
+    "no-basic-constraints-accepted-signer",
+    "eku-accepted-signer",
 )
 #: Negative TLS client certificates (all name urn:wco:eco:node:XA).
 NEGATIVE_TLS_CLIENTS: Final = ("unknown-ca-client", "expired-client")
@@ -345,6 +378,8 @@ def issue_ca(
     serial: int | None = None,
     organization: str | None = None,
     root_authority_key_id: bool = True,
+    ca_flag: bool = True,
+    key_cert_sign: bool = True,
 ) -> Credential:
     """Issue a CA certificate (REQ-PKI-004: BasicConstraints CA true, keyCertSign).
 
@@ -358,6 +393,8 @@ def issue_ca(
         serial: Serial number (default: random).
         organization: Organization of the subject name (default: the suite's).
         root_authority_key_id: Whether a self-signed root carries an AuthorityKeyIdentifier.
+        ca_flag: BasicConstraints CA flag (false only for negative variants).
+        key_cert_sign: KeyUsage keyCertSign (false only for negative variants).
 
     Returns:
         The CA credential (its chain is the certificate alone).
@@ -372,7 +409,10 @@ def issue_ca(
         .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(validity.not_before)
         .not_valid_after(validity.not_after)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+        .add_extension(
+            x509.BasicConstraints(ca=ca_flag, path_length=path_length if ca_flag else None),
+            critical=True,
+        )
         .add_extension(
             x509.KeyUsage(
                 digital_signature=False,
@@ -380,7 +420,7 @@ def issue_ca(
                 key_encipherment=False,
                 data_encipherment=False,
                 key_agreement=False,
-                key_cert_sign=True,
+                key_cert_sign=key_cert_sign,
                 crl_sign=True,
                 encipher_only=False,
                 decipher_only=False,
@@ -419,6 +459,11 @@ def issue_leaf(
     intermediates: tuple[x509.Certificate, ...] = (),
     serial: int | None = None,
     organization: str | None = None,
+    content_commitment: bool = False,
+    key_encipherment: bool = False,
+    key_usage: bool = True,
+    key_usage_critical: bool = True,
+    san: bool = True,
 ) -> Credential:
     """Issue an end-entity certificate (signer profile of REQ-PKI-002, or a TLS identity).
 
@@ -438,6 +483,11 @@ def issue_leaf(
         intermediates: Certificates the chain carries after the leaf.
         serial: Serial number (default: random).
         organization: Organization of the subject name (default: the suite's).
+        content_commitment: KeyUsage contentCommitment (nonRepudiation).
+        key_encipherment: KeyUsage keyEncipherment.
+        key_usage: Whether the KeyUsage extension is present at all.
+        key_usage_critical: Whether the KeyUsage extension is marked critical.
+        san: Whether the SubjectAlternativeName extension is present at all.
 
     Returns:
         The credential, chain = leaf then ``intermediates``.
@@ -454,18 +504,19 @@ def issue_leaf(
         .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(validity.not_before)
         .not_valid_after(validity.not_after)
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
     )
+    if san:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     if ca_flag is not None:
         builder = builder.add_extension(
             x509.BasicConstraints(ca=ca_flag, path_length=None), critical=True
         )
-    builder = (
-        builder.add_extension(
+    if key_usage:
+        builder = builder.add_extension(
             x509.KeyUsage(
                 digital_signature=digital_signature,
-                content_commitment=False,
-                key_encipherment=False,
+                content_commitment=content_commitment,
+                key_encipherment=key_encipherment,
                 data_encipherment=False,
                 key_agreement=False,
                 key_cert_sign=key_cert_sign,
@@ -473,17 +524,15 @@ def issue_leaf(
                 encipher_only=False,
                 decipher_only=False,
             ),
-            critical=True,
+            critical=key_usage_critical,
         )
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                issuer.certificate.public_key()  # type: ignore[arg-type]
-            ),
-            critical=False,
-        )
+    builder = builder.add_extension(
+        x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False
+    ).add_extension(
+        x509.AuthorityKeyIdentifier.from_issuer_public_key(
+            issuer.certificate.public_key()  # type: ignore[arg-type]
+        ),
+        critical=False,
     )
     if eku:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
@@ -660,6 +709,7 @@ def generate_pki(
             intermediates=(expired_inter.certificate,),
         ),
     }
+    negative.update(_profile_signers(xa, signer, long=long, leaf=leaf))
     unknown_tls_ca = issue_ca(
         cn=f"{cc} unknown TLS CA", country=cc, validity=long, issuer=None, path_length=0
     )
@@ -691,6 +741,151 @@ def generate_pki(
         negative_tls_clients=tls_negative,
         untrusted_root=untrusted_root,
     )
+
+
+def _profile_signers(
+    xa: CountryPki, signer: Callable[..., Credential], *, long: Validity, leaf: Validity
+) -> dict[str, Credential]:
+    """The :data:`PROFILE_SIGNERS`: XA authority signers differing in one property each.
+
+    Args:
+        xa: XA's key material (its root and intermediate issue the variants).
+        signer: Issues a leaf like XA's authority signer, with keyword overrides.
+        long: Validity of the extra CA certificates.
+        leaf: Validity of the leaves.
+
+    Returns:
+        The signers by name (REQ-PKI-002, REQ-PKI-004, REQ-SIG-006).
+    """
+    cc = xa.country
+    uri = authority_uri(cc, xa.authority_id)
+    # a CA below XA's intermediate, whose path length 0 allows no CA below it (REQ-PKI-004)
+    below_pathlen = issue_ca(
+        cn=f"{cc} CA below a pathlen-0 intermediate",
+        country=cc,
+        validity=long,
+        issuer=xa.intermediate,
+        path_length=0,
+    )
+    no_cert_sign_ca = issue_ca(
+        cn=f"{cc} intermediate without keyCertSign",
+        country=cc,
+        validity=long,
+        issuer=xa.root,
+        path_length=0,
+        key_cert_sign=False,
+    )
+    not_a_ca = issue_ca(
+        cn=f"{cc} intermediate with CA false",
+        country=cc,
+        validity=long,
+        issuer=xa.root,
+        path_length=None,
+        ca_flag=False,
+    )
+    return {
+        "ku-without-digital-signature-signer": signer(
+            "ku-without-digital-signature-signer", digital_signature=False, content_commitment=True
+        ),
+        "ku-with-key-cert-sign-signer": signer("ku-with-key-cert-sign-signer", key_cert_sign=True),
+        "ku-missing-signer": signer("ku-missing-signer", key_usage=False),
+        "ku-not-critical-signer": signer("ku-not-critical-signer", key_usage_critical=False),
+        "san-missing-signer": signer("san-missing-signer", san=False),
+        "san-without-uri-signer": signer(
+            "san-without-uri-signer", uris=(), dns=(f"{xa.authority_id}.example",)
+        ),
+        "two-uris-signer": signer("two-uris-signer", uris=(uri, node_uri(cc))),
+        "uri-without-authority-id-signer": signer(
+            "uri-without-authority-id-signer", uris=(f"urn:wco:eco:authority:{cc}:",)
+        ),
+        "uri-lowercase-country-signer": signer(
+            "uri-lowercase-country-signer",
+            uris=(authority_uri(cc.lower(), xa.authority_id),),
+        ),
+        "uri-uppercase-authority-signer": signer(
+            "uri-uppercase-authority-signer",
+            uris=(authority_uri(cc, xa.authority_id.upper()),),
+        ),
+        "uri-trailing-space-signer": signer("uri-trailing-space-signer", uris=(uri + " ",)),
+        "p384-key-signer": signer("p384-key-signer", key=ec.generate_private_key(ec.SECP384R1())),
+        "pathlen-exceeded-signer": signer(
+            "pathlen-exceeded-signer",
+            issuer=below_pathlen,
+            intermediates=(below_pathlen.certificate, xa.intermediate.certificate),
+        ),
+        "ca-without-key-cert-sign-signer": signer(
+            "ca-without-key-cert-sign-signer",
+            issuer=no_cert_sign_ca,
+            intermediates=(no_cert_sign_ca.certificate,),
+        ),
+        "ca-flag-false-intermediate-signer": signer(
+            "ca-flag-false-intermediate-signer",
+            issuer=not_a_ca,
+            intermediates=(not_a_ca.certificate,),
+        ),
+        "ku-extra-usages-accepted-signer": signer(
+            "ku-extra-usages-accepted-signer", content_commitment=True, key_encipherment=True
+        ),
+        "no-basic-constraints-accepted-signer": signer(
+            "no-basic-constraints-accepted-signer", ca_flag=None
+        ),
+        "eku-accepted-signer": signer(
+            "eku-accepted-signer", eku=(ExtendedKeyUsageOID.EMAIL_PROTECTION,)
+        ),
+    }
+
+
+def issue_timed_signer(
+    pki: SuitePki,
+    *,
+    not_before: dt.datetime,
+    not_after: dt.datetime,
+    intermediate_not_before: dt.datetime | None = None,
+    intermediate_not_after: dt.datetime | None = None,
+) -> Credential:
+    """Issue, now, an XA authority signer with the given validity (REQ-PKI-003).
+
+    The PKI may have been generated long before the case runs, so signers whose
+    validity ends or starts seconds from the current time are made when needed,
+    from XA's root and intermediate keys. Times are truncated to whole seconds (the
+    granularity of X.509 validity). With ``intermediate_*`` given, the leaf is issued
+    by a fresh intermediate under XA's root with that validity instead.
+
+    Args:
+        pki: The suite PKI (XA's root and intermediate keys are used).
+        not_before: The leaf's notBefore.
+        not_after: The leaf's notAfter.
+        intermediate_not_before: notBefore of a fresh intermediate, if one is wanted.
+        intermediate_not_after: notAfter of that intermediate.
+
+    Returns:
+        The credential; its chain carries the intermediate it was issued by.
+    """
+    xa = pki.country(pki.suite_countries[0])
+    issuer = xa.intermediate
+    if intermediate_not_before is not None or intermediate_not_after is not None:
+        issuer = issue_ca(
+            cn=f"{xa.country} timed intermediate CA",
+            country=xa.country,
+            validity=Validity(
+                not_before=_second(intermediate_not_before or not_before),
+                not_after=_second(intermediate_not_after or not_after),
+            ),
+            issuer=xa.root,
+            path_length=0,
+        )
+    return issue_leaf(
+        cn=f"{xa.country} timed authority signer",
+        country=xa.country,
+        issuer=issuer,
+        validity=Validity(not_before=_second(not_before), not_after=_second(not_after)),
+        uris=(authority_uri(xa.country, xa.authority_id),),
+        intermediates=(issuer.certificate,),
+    )
+
+
+def _second(at: dt.datetime) -> dt.datetime:
+    return at.astimezone(dt.UTC).replace(microsecond=0)
 
 
 def _read(path: Path) -> bytes:

@@ -11,7 +11,15 @@ from cryptography.x509 import verification as xv
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from conformance.errors import PkiError
-from conformance.pki import SuitePki, authority_uri, generate_pki, load_pki, node_uri
+from conformance.pki import (
+    PROFILE_SIGNERS,
+    SuitePki,
+    authority_uri,
+    generate_pki,
+    issue_timed_signer,
+    load_pki,
+    node_uri,
+)
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -177,3 +185,56 @@ def test_load_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
 def test_naive_time_is_refused() -> None:
     with pytest.raises(PkiError):
         generate_pki(now=dt.datetime(2026, 1, 1))
+
+
+_CA_RULE_SIGNERS = (
+    "pathlen-exceeded-signer",
+    "ca-without-key-cert-sign-signer",
+    "ca-flag-false-intermediate-signer",
+)
+
+
+@pytest.mark.parametrize("name", sorted(set(PROFILE_SIGNERS) - set(_CA_RULE_SIGNERS)))
+def test_leaf_profile_signers_chain_to_xa(pki: SuitePki, name: str) -> None:
+    # They break (or bend) one rule of the leaf profile, never path validation.
+    cred = pki.negative_signers[name]
+    _doc_verifier(pki.country("XA").root.certificate, NOW).verify(
+        cred.certificate, list(cred.chain[1:])
+    )
+
+
+@pytest.mark.parametrize("name", _CA_RULE_SIGNERS)
+def test_ca_rule_signers_fail_path_validation(pki: SuitePki, name: str) -> None:
+    cred = pki.negative_signers[name]
+    ku = cred.certificate.extensions.get_extension_for_class(x509.KeyUsage)
+    assert ku.critical
+    assert ku.value.digital_signature
+    assert not ku.value.key_cert_sign
+    with pytest.raises(xv.VerificationError):
+        _doc_verifier(pki.country("XA").root.certificate, NOW).verify(
+            cred.certificate, list(cred.chain[1:])
+        )
+
+
+def test_profile_signers_round_trip(pki: SuitePki, tmp_path: Path) -> None:
+    loaded = load_pki(pki.write(tmp_path).path or tmp_path)
+    for name in PROFILE_SIGNERS:
+        assert loaded.negative_signers[name].chain == pki.negative_signers[name].chain
+
+
+def test_timed_signer_has_second_granularity(pki: SuitePki) -> None:
+    start = NOW + dt.timedelta(seconds=15, microseconds=999)
+    cred = issue_timed_signer(pki, not_before=start, not_after=NOW + dt.timedelta(days=1))
+    assert cred.certificate.not_valid_before_utc == NOW + dt.timedelta(seconds=15)
+    assert cred.chain[1] == pki.country("XA").intermediate.certificate
+    ended = issue_timed_signer(
+        pki,
+        not_before=NOW - dt.timedelta(days=1),
+        not_after=NOW + dt.timedelta(days=1),
+        intermediate_not_before=NOW - dt.timedelta(days=2),
+        intermediate_not_after=NOW - dt.timedelta(seconds=5),
+    )
+    assert ended.chain[1].not_valid_after_utc == NOW - dt.timedelta(seconds=5)
+    _doc_verifier(pki.country("XA").root.certificate, NOW + dt.timedelta(seconds=16)).verify(
+        cred.certificate, list(cred.chain[1:])
+    )
