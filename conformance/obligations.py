@@ -159,7 +159,8 @@ MODULE_KINDS: Final[Mapping[str, tuple[str, ...]]] = {
 
 _REFUSING: Final = re.compile(
     r"refus|reject|illegal|invalid|unknown|mismatch|conflict|untrusted|expired|revoked|"
-    r"not_authori|denied|wrong|malformed|too_large|without|missing|unauthori|cannot|never"
+    r"not_authori|denied|wrong|malformed|too_large|without|missing|unauthori|cannot|never|"
+    r"over_limit|over_quantity|reused|duplicate|exceed"
 )
 
 
@@ -176,14 +177,17 @@ def case_obligations(case: str, marked: Iterable[str] = ()) -> frozenset[str]:
         marked: The arguments of its ``obligation(...)`` markers, if any.
 
     Returns:
-        The marked kinds when there are any; else the kinds of its module
-        (:data:`MODULE_KINDS`) plus ``accept`` or ``refuse`` from its name.
+        The marked kinds, plus the kinds of its module (:data:`MODULE_KINDS`), plus
+        ``accept`` or ``refuse`` from its name.
+
+    Raises:
+        ValueError: A marker names a kind that :data:`KINDS` does not define.
     """
-    kinds = frozenset(marked)
-    if kinds:
-        return kinds
+    unknown = sorted(set(marked) - set(KINDS))
+    if unknown:
+        raise ValueError(f"{case}: unknown obligation kind(s) {unknown}")
     module, _, name = case.partition("::")
-    return frozenset({*MODULE_KINDS.get(module, ()), _default_kind(name)})
+    return frozenset({*marked, *MODULE_KINDS.get(module, ()), _default_kind(name)})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -271,7 +271,7 @@ PAIRS: dict[str, Pair] = {
         build=_signature_before_signer,
         code=_INVALID,
         reason="SIGNATURE_INVALID",
-        requirements=("REQ-SIG-005", "REQ-PKI-003"),
+        requirements=("REQ-SIG-003", "REQ-SIG-005", "REQ-PKI-003"),
     ),
     "5-signer-profile/5-signer-validity": Pair(
         build=_profile_before_validity,
@@ -301,7 +301,7 @@ PAIRS: dict[str, Pair] = {
         build=_signature_before_parsing,
         code=_INVALID,
         reason="SIGNATURE_INVALID",
-        requirements=("REQ-SIG-005", "REQ-CO-001"),
+        requirements=("REQ-SIG-003", "REQ-SIG-005", "REQ-CO-001"),
     ),
     "5-signer-revoked/6-parsing": Pair(
         build=_signer_before_parsing,

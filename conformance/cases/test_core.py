@@ -615,6 +615,7 @@ def test_payload_over_limit(
     assert_not_readable(target, caller=XA, request_id=submission.request_id)
 
 
+@pytest.mark.obligation("boundary")
 @pytest.mark.requirement("REQ-LIM-001", "REQ-ERR-003")
 def test_message_over_limit(
     target: Target,

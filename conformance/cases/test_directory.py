@@ -207,6 +207,7 @@ def _certificate(
     return co
 
 
+@pytest.mark.obligation("no-change")
 @pytest.mark.requirement("REQ-PKI-005", "REQ-DIR-002", "REQ-PUSH-002")
 def test_revoked_signer_refused(
     target: Target, suite_pki: SuitePki, code_lists: CodeLists, plan: DirectoryPlan
@@ -225,6 +226,7 @@ def test_revoked_signer_refused(
     )
 
 
+@pytest.mark.obligation("no-change")
 @pytest.mark.requirement("REQ-PKI-005", "REQ-DIR-002", "REQ-PUSH-002")
 def test_revoked_signer_cannot_change_status(
     target: Target, suite_pki: SuitePki, code_lists: CodeLists
@@ -360,6 +362,7 @@ AUTHORISATION_CASES: dict[str, _AuthCase] = {
 }
 
 
+@pytest.mark.obligation("boundary")
 @pytest.mark.requirement("REQ-AUTH-003", "REQ-DIR-002", "REQ-PUSH-002")
 @pytest.mark.parametrize("name", sorted(AUTHORISATION_CASES))
 def test_authority_authorised_by_directory(

@@ -307,6 +307,7 @@ def exporter(
 # named cases
 
 
+@pytest.mark.obligation("boundary")
 @pytest.mark.requirement("REQ-LC-005", "REQ-LC-006", "REQ-LC-010", "REQ-PUSH-003")
 def test_decision_then_uses_until_fully_used(exporter: Exporter) -> None:
     """ACCEPTED, two partial uses, a full use: each is applied and shown with its quantities."""
@@ -460,6 +461,7 @@ def _assert_violation_reason(refusal: Refusal, violation: str, rule: str) -> Non
     )
 
 
+@pytest.mark.obligation("boundary", "no-change")
 @pytest.mark.requirement("REQ-LC-006", "REQ-LC-010", "REQ-PUSH-002")
 def test_cumulative_use_over_quantity(exporter: Exporter) -> None:
     """Uses add up: a later use that would pass the item's quantity is QUANTITY_EXCEEDED."""
@@ -469,10 +471,10 @@ def test_cumulative_use_over_quantity(exporter: Exporter) -> None:
     exporter.accept(import_outcome(ref, PARTIALLY, usages=[(1, "1000")]), rule="REQ-LC-006 use")
     refusal = exporter.refuse(
         co,
-        import_outcome(ref, FULLY, usages=[(1, "200.5")]),
+        import_outcome(ref, FULLY, usages=[(1, "200.000000001")]),
         code="INVALID_ARGUMENT",
         reason="FIELD_INVALID",
-        rule="REQ-LC-006 cumulative 1200.5 of 1200",
+        rule="REQ-LC-006 cumulative 1200.000000001 of 1200 (the smallest step past the limit)",
         fields=("usages[0].quantity",),
     )
     _assert_violation_reason(refusal, "QUANTITY_EXCEEDED", "REQ-LC-006 cumulative use")

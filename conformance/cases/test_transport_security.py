@@ -115,6 +115,7 @@ def _same_answer(hidden: object, missing: object, hidden_id: str, missing_id: st
     )
 
 
+@pytest.mark.obligation("third-country")
 @pytest.mark.requirement("REQ-ACC-003", "REQ-ACC-004")
 def test_other_country_cannot_read_by_request_id(
     target: Target, xa_document: tuple[str, exchange_service_pb2.GetCertificateStatusRequest]
@@ -127,6 +128,7 @@ def test_other_country_cannot_read_by_request_id(
     _same_answer(hidden, absent, request_id, missing)
 
 
+@pytest.mark.obligation("third-country")
 @pytest.mark.requirement("REQ-ACC-003", "REQ-ACC-004")
 def test_other_country_cannot_read_by_reference(
     target: Target, xa_document: tuple[str, exchange_service_pb2.GetCertificateStatusRequest]
@@ -147,6 +149,7 @@ def test_other_country_cannot_read_by_reference(
     _same_answer(hidden_s, absent_s, ref.certificate_number, ghost.certificate_number)
 
 
+@pytest.mark.obligation("third-country")
 @pytest.mark.requirement("REQ-ACC-003")
 def test_list_shows_only_documents_for_the_caller(
     target: Target, xa_document: tuple[str, exchange_service_pb2.GetCertificateStatusRequest]

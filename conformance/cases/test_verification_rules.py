@@ -346,6 +346,7 @@ def _same_as_absent(
     assert text_a == text_b, f"{rule}: {text_a!r} differs from the nonexistent answer {text_b!r}"
 
 
+@pytest.mark.obligation("third-country")
 @pytest.mark.requirement("REQ-VER-003", "REQ-ACC-003", "REQ-ACC-004")
 @pytest.mark.parametrize("answered", [False, True], ids=["requested", "answered"])
 def test_third_country_reads_nothing_of_a_case(
