@@ -130,17 +130,27 @@ class Watch:
             self.items.put(error)
 
     def take(
-        self, count: int, timeout: float = 15.0
+        self, count: int, timeout: float = 15.0, *, partial: bool = False
     ) -> list[exchange_service_pb2.WatchDocumentsResponse]:
         """The next ``count`` documents (fewer if the stream is cancelled).
 
+        Args:
+            count: How many documents to wait for.
+            timeout: Seconds to wait for each of them.
+            partial: Return what came so far when one does not come within ``timeout``.
+
         Raises:
             grpc.RpcError: The stream ended with an error.
-            queue.Empty: Nothing came within ``timeout``.
+            queue.Empty: Nothing came within ``timeout`` (without ``partial``).
         """
         out: list[exchange_service_pb2.WatchDocumentsResponse] = []
         for _ in range(count):
-            item = self.items.get(timeout=timeout)
+            try:
+                item = self.items.get(timeout=timeout)
+            except queue.Empty:
+                if partial:
+                    break
+                raise
             if isinstance(item, Exception):
                 if isinstance(item, grpc.Call) and item.code() == grpc.StatusCode.CANCELLED:
                     break

@@ -44,6 +44,8 @@ XA: Final = "XA"
 _BEFORE: Final = 4
 #: Seconds the node may take to answer again after the adapter said it restarted.
 _SERVE_TIMEOUT: Final = 30.0
+#: Seconds to wait for each document a watch must send.
+_WATCH_WAIT: Final = 5.0
 
 UNSUPPORTED: Final = "adapter cannot restart the node (RestartCommand unsupported)"
 
@@ -182,7 +184,8 @@ def test_watch_cursor_survives_restart(restarted: Restarted) -> None:
     expected = restarted.issued[2:] + restarted.later
     watch = Watch(restarted.feed.target, restarted.watch_cursor)
     try:
-        got = [r.document.request_id.lower() for r in watch.take(len(expected))]
+        answers = watch.take(len(expected), timeout=_WATCH_WAIT, partial=True)
+        got = [r.document.request_id.lower() for r in answers]
     finally:
         watch.close()
     assert got == expected, (
