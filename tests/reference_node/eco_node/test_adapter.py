@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import grpc
 import pytest
 
 from conformance.adapter_client import AdapterClient
+from reference_node.adapter import AdapterExecutor
 from reference_node.server.status import reason_of_status
 from wco.eco.conformance.v1 import adapter_pb2
 from wco.eco.v1 import envelope_pb2, lifecycle_pb2
@@ -151,3 +156,12 @@ def test_adapter_restart_keeps_port_data_and_partners(
         client.close()
         receiver.stop()
     assert "Traceback" not in (tmp_path / "adapter.log").read_text()
+
+
+def test_adapter_answers_an_unknown_command_unimplemented() -> None:
+    """A command this adapter does not know (none set, or a newer one) is UNIMPLEMENTED."""
+    runtime: Any = SimpleNamespace(node=object())
+    executor = AdapterExecutor(runtime=runtime)
+    response = asyncio.run(executor.execute(adapter_pb2.ExecuteRequest(command_id="c-1")))
+    assert response.command_id == "c-1"
+    assert response.error.code == grpc.StatusCode.UNIMPLEMENTED.value[0]
