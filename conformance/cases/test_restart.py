@@ -1,13 +1,15 @@
-"""What survives a node restart (profiles ``pull`` and ``core``; docs/spec.md section 10).
+"""What survives a node restart (profiles ``pull``, ``core``, ``sender``; docs/spec.md 3, 10).
 
 Before a restart the suite reads the node's feed as XA (a ``next_page_token`` in the middle
-of the feed, a ``resume_token`` at its end, a ``WatchDocuments`` cursor) and submits a CO as
-XA. It then restarts the node through the adapter (``RestartCommand``: the node keeps its
-data and serves on the same address) and checks that the tokens and cursor still resume
-exactly where they were (REQ-PULL-003, REQ-PULL-004), that the same request id with the same
-bytes returns the original receipt byte for byte and with other bytes is
-``DUPLICATE_CONFLICT`` (REQ-IDEM-002/003), that the certificate number is still held
-(REQ-IDEM-004), and that the feed sequence continues (REQ-PULL-001, REQ-PUSH-003).
+of the feed, a ``resume_token`` at its end, a ``WatchDocuments`` cursor), submits a CO as
+XA, and lets the node issue a CO that its partner XA answers UNAVAILABLE. It then restarts
+the node through the adapter (``RestartCommand``: the node keeps its data and serves on the
+same address) and checks that the tokens and cursor still resume exactly where they were
+(REQ-PULL-003, REQ-PULL-004), that the same request id with the same bytes returns the
+original receipt byte for byte and with other bytes is ``DUPLICATE_CONFLICT``
+(REQ-IDEM-002/003), that the certificate number is still held (REQ-IDEM-004), that the feed
+sequence continues (REQ-PULL-001, REQ-PUSH-003), and that the pending CO is delivered once
+XA accepts, with the same request id and bytes (REQ-PUSH-006).
 
 The node is restarted once per run, by the module fixture; the cases then judge the node
 after the restart. An adapter that answers ``RestartCommand`` with UNIMPLEMENTED cannot
@@ -18,15 +20,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Final
 
 import pytest
+from cryptography import x509
 
 from conformance import envelopes
 from conformance.adapter_client import AdapterClient
 from conformance.client import Target
-from conformance.feed import Feed, Watch, unreachable_feed
+from conformance.feed import Feed, Watch
 from conformance.judge import (
     Submission,
     assert_accepted,
@@ -34,10 +38,11 @@ from conformance.judge import (
     assert_read_back,
     assert_refused,
 )
+from conformance.partner import PartnerAction, PartnerNode, SenderHarness, simple_certificate
 from conformance.pki import SuitePki
 from conformance.receiver import context_for, minimal_certificate, submit_certificate
-from conformance.strategies import CodeLists, reference_of
-from wco.eco.v1 import certificate_pb2, exchange_service_pb2
+from conformance.strategies import CodeLists, reference_of, unique_number
+from wco.eco.v1 import certificate_pb2, envelope_pb2, exchange_service_pb2
 
 XA: Final = "XA"
 #: Documents issued to XA before the restart: two read before a page token, two after it.
@@ -46,6 +51,8 @@ _BEFORE: Final = 4
 _SERVE_TIMEOUT: Final = 30.0
 #: Seconds to wait for each document a watch must send.
 _WATCH_WAIT: Final = 5.0
+#: Seconds the node may take to deliver its pending CO once XA accepts again.
+_DELIVERY_TIMEOUT: Final = 10.0
 
 UNSUPPORTED: Final = "adapter cannot restart the node (RestartCommand unsupported)"
 
@@ -64,6 +71,9 @@ class Restarted:
         submission: A CO XA submitted before the restart.
         receipt: The receipt envelope bytes the node answered it with.
         receipt_sequence: The feed sequence in that receipt.
+        partner: XA's receiving node, answering UNAVAILABLE until a case says otherwise.
+        pending: Request id of a CO the node issued to XA, answered UNAVAILABLE so far.
+        pending_bytes: The envelope bytes that arrived for it before the restart.
         later: Request ids issued to XA after the restart, in order (cases append).
     """
 
@@ -76,6 +86,9 @@ class Restarted:
     submission: Submission
     receipt: bytes
     receipt_sequence: int
+    partner: PartnerNode
+    pending: str
+    pending_bytes: bytes
     later: list[str] = field(default_factory=list)
 
     def issue_later(self) -> str:
@@ -100,14 +113,59 @@ def _wait_serving(target: Target) -> None:
         time.sleep(0.1)
 
 
+def _unavailable_partner(suite_pki: SuitePki, target: Target) -> PartnerNode:
+    partner = PartnerNode.from_pki(
+        suite_pki,
+        country=XA,
+        node_country=target.node_country,
+        node_tls_ca_pem=target.server_ca_pem,
+        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
+    )
+    partner.set_default(PartnerAction.unavailable())
+    partner.start()
+    return partner
+
+
 @pytest.fixture(scope="module")
 def restarted(
     adapter: AdapterClient | None, suite_pki: SuitePki, target: Target, code_lists: CodeLists
-) -> Restarted:
-    """Read tokens and submit before a restart through the adapter, then restart the node."""
+) -> Iterator[Restarted]:
+    """Read tokens, submit and leave a delivery pending before a restart; restart the node."""
     if adapter is None:
         pytest.skip("restart cases need an adapter to restart the node (--adapter)")
-    feed = unreachable_feed(adapter, suite_pki, target)
+    partner = _unavailable_partner(suite_pki, target)
+    try:
+        yield _prepare_and_restart(adapter, suite_pki, target, code_lists, partner)
+    finally:
+        partner.stop()
+
+
+def _prepare_and_restart(
+    adapter: AdapterClient,
+    suite_pki: SuitePki,
+    target: Target,
+    code_lists: CodeLists,
+    partner: PartnerNode,
+) -> Restarted:
+    """Everything the cases compare with, taken before the restart; then the restart."""
+    harness = SenderHarness(adapter=adapter, partner=partner, recorder=target.recorder)
+    harness.configure(deadline_ms=1000)
+    feed = Feed(harness=harness, target=target)
+    pending = harness.issue(
+        simple_certificate(
+            number=unique_number("R"),
+            exporting_country=target.node_country,
+            importing_country=XA,
+            authority_id=feed.authority_id,
+            today=dt.datetime.now(dt.UTC).date(),
+        )
+    ).request_id
+    arrived = partner.wait_for(
+        lambda arrivals: any(a.request_id.lower() == pending.lower() for a in arrivals)
+    )
+    pending_arrivals = [a for a in arrived if a.request_id.lower() == pending.lower()]
+    assert pending_arrivals, "REQ-PUSH-006: the node did not try to deliver its CO to XA"
+    assert pending_arrivals[0].problems == (), pending_arrivals[0].problems
     _, _, start = feed.drain("", 1000)
     issued = [feed.issue() for _ in range(_BEFORE)]
     first = feed.page(start, 2)
@@ -142,6 +200,9 @@ def restarted(
         submission=submission,
         receipt=outcome.response.receipt.SerializeToString(),
         receipt_sequence=receipt.sequence,
+        partner=partner,
+        pending=pending,
+        pending_bytes=pending_arrivals[0].envelope_bytes,
     )
 
 
@@ -284,4 +345,37 @@ def test_receipt_sequence_continues_after_restart(
     assert stored.sequence == receipt.sequence, (
         f"REQ-PUSH-003: receipt sequence {receipt.sequence} is not the stored document's "
         f"{stored.sequence}"
+    )
+
+
+# ---------------------------------------------------------------------------
+# sender: the outbox
+
+
+@pytest.mark.profile("sender")
+@pytest.mark.requirement("REQ-PUSH-006")
+def test_pending_delivery_resumes_after_restart(restarted: Restarted) -> None:
+    """A CO still pending at the restart is delivered once XA accepts, same id and bytes."""
+    partner = restarted.partner
+    partner.set_default(PartnerAction.accept())
+    entries = restarted.feed.harness.deliver_until_settled(
+        [restarted.pending], timeout=_DELIVERY_TIMEOUT
+    )
+    entry = entries.get(restarted.pending.lower())
+    assert entry is not None, "REQ-PUSH-006: the pending CO left the node's outbox at the restart"
+    assert entry.status in (
+        envelope_pb2.DELIVERY_STATUS_DELIVERED,
+        envelope_pb2.DELIVERY_STATUS_DELIVERED_WITH_WARNINGS,
+    ), (
+        "REQ-PUSH-006: the CO pending at the restart is "
+        f"{envelope_pb2.DeliveryStatus.Name(entry.status)} {_DELIVERY_TIMEOUT:.0f} s after XA "
+        "accepts again"
+    )
+    arrivals = partner.arrivals(restarted.pending)
+    assert {a.envelope_bytes for a in arrivals} == {restarted.pending_bytes}, (
+        "REQ-PUSH-006: after the restart the node sent other envelope bytes"
+    )
+    assert partner.stored_request_ids().count(restarted.pending) == 1
+    assert entry.receipt == partner.receipt_for(restarted.pending), (
+        "the outbox does not hold the receipt XA signed"
     )

@@ -191,6 +191,38 @@ def _receipt_sequence_from_start() -> None:
     replace_function("core.receipts", "build_receipt", make)
 
 
+@_variant(
+    "outbox-queue-in-memory",
+    fault="the outbox worker delivers only what was queued since the node started, so a "
+    "document still pending at a restart stays PENDING for ever",
+    area="restart",
+    requirements=("REQ-PUSH-006",),
+    profiles=_SENDER,
+)
+def _outbox_queue_in_memory() -> None:
+    queued: set[int] = set()
+    _on_open(lambda node: queued.clear())
+
+    def remembering(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def enqueue(self: Any, **kwargs: Any) -> int:
+            outbox_id = int(original(self, **kwargs))
+            queued.add(outbox_id)
+            return outbox_id
+
+        return enqueue
+
+    def forgetful(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def due_outbox(self: Any, **kwargs: Any) -> list[Any]:
+            return [e for e in original(self, **kwargs) if e.outbox_id in queued]
+
+        return due_outbox
+
+    patch_method("store.sqlite", "_Transaction", "enqueue", remembering)
+    patch_method("store.sqlite", "SqliteStore", "due_outbox", forgetful)
+
+
 # -- sender: receipts (REQ-PUSH-003, REQ-PUSH-004) -------------------------------------------
 
 
