@@ -369,6 +369,30 @@ class AdapterClient:
             )
         return response
 
+    def restart(self, timeout: float = DEFAULT_TIMEOUT) -> bool:
+        """Asks the adapter to restart the node under test, keeping its data (``RestartCommand``).
+
+        The adapter answers once the node serves again on the same address.
+
+        Returns:
+            True once restarted; False when the adapter answers UNIMPLEMENTED (it cannot
+            restart its node, so the cases that need a restart are not run).
+
+        Raises:
+            AdapterCommandError: the adapter answered with another error.
+            AdapterError: transport failure or adapter death.
+        """
+        request = adapter_pb2.ExecuteRequest(restart=adapter_pb2.RestartCommand())
+        response = self.execute(request, timeout)
+        if response.HasField("error"):
+            if response.error.code == grpc.StatusCode.UNIMPLEMENTED.value[0]:
+                return False
+            raise AdapterCommandError(
+                f"adapter refused restart: code {response.error.code} {response.error.message}",
+                response=response,
+            )
+        return True
+
     def close(self) -> None:
         """Asks a spawned adapter to shut down, then releases the transport."""
         if self._closed:

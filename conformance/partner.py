@@ -8,9 +8,10 @@ every arriving request (request id, exact envelope bytes, caller country, what w
 it) and answers with a receipt signed by XA's node signer (REQ-PUSH-003).
 
 Per request the suite can script the partner's behaviour (:class:`PartnerAction`): answer
-UNAVAILABLE, stall past the sender's deadline, refuse permanently with a given reason, or
-return a badly signed receipt, so it can judge retries (REQ-PUSH-006, REQ-IDEM-*) and
-receipt verification (REQ-PUSH-004) from outside.
+UNAVAILABLE, stall past the sender's deadline, refuse permanently with a given reason,
+return a badly signed receipt, or a validly signed receipt that is wrong in exactly one field
+(:data:`RECEIPT_FAULTS`), so it can judge retries (REQ-PUSH-006, REQ-IDEM-*) and receipt
+verification (REQ-PUSH-004) from outside.
 
 Everything the partner finds wrong with an arrival is recorded in :attr:`Arrival.problems`
 (and, as a real node would, refused with the spec's code and reason).
@@ -24,6 +25,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent import futures
@@ -62,9 +64,11 @@ from wco.eco.v1 import (
 
 __all__ = [
     "ERROR_DOMAIN",
+    "RECEIPT_FAULTS",
     "Arrival",
     "PartnerAction",
     "PartnerNode",
+    "ReceiptFault",
     "SenderHarness",
     "partner_summary",
     "simple_certificate",
@@ -76,7 +80,30 @@ ERROR_DOMAIN: Final = "eco.wco.org"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _NODE_URI = re.compile(r"^urn:wco:eco:node:([A-Z]{2})$")
 
-ActionKind = Literal["accept", "unavailable", "delay", "refuse", "bad_receipt"]
+ActionKind = Literal["accept", "unavailable", "delay", "refuse", "bad_receipt", "wrong_receipt"]
+
+ReceiptFault = Literal[
+    "payload_sha256",
+    "request_id",
+    "signer",
+    "receiver_country",
+    "sender_country",
+    "delivery_status",
+]
+"""What a ``wrong_receipt`` answer gets wrong, one thing at a time (docs/spec.md REQ-PUSH-003):
+the payload digest, the request id, the signer (XA's issuing authority instead of its node
+signer), either country (XC instead of XA or the node's), or the delivery status (FAILED)."""
+
+RECEIPT_FAULTS: Final[tuple[ReceiptFault, ...]] = (
+    "payload_sha256",
+    "request_id",
+    "signer",
+    "receiver_country",
+    "sender_country",
+    "delivery_status",
+)
+#: The country a wrong receipt names in place of the right one.
+_OTHER_COUNTRY: Final = "XC"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,12 +120,14 @@ class PartnerAction:
         reason: ErrorInfo reason for ``refuse``.
         seconds: stall for ``delay`` (the document is then stored and receipted normally, so
             the sender's retry must get the original receipt).
+        fault: what a ``wrong_receipt`` answer gets wrong.
     """
 
     kind: ActionKind
     code: grpc.StatusCode = grpc.StatusCode.OK
     reason: str = ""
     seconds: float = 0.0
+    fault: ReceiptFault | None = None
 
     @classmethod
     def accept(cls) -> PartnerAction:
@@ -124,6 +153,15 @@ class PartnerAction:
     def bad_receipt(cls) -> PartnerAction:
         """Store, but answer with a receipt whose signature does not verify."""
         return cls(kind="bad_receipt")
+
+    @classmethod
+    def wrong_receipt(cls, fault: ReceiptFault) -> PartnerAction:
+        """Store, but answer with a validly signed receipt that is wrong in ``fault`` only.
+
+        Every other field is the correct receipt's; for ``signer`` the correct receipt is
+        signed by XA's issuing authority, a valid XA key that is not its node signer.
+        """
+        return cls(kind="wrong_receipt", fault=fault)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -241,6 +279,7 @@ class PartnerNode:
         client_ca_pem: bytes,
         node_trust_anchors: Sequence[x509.Certificate],
         server_ca_pem: bytes,
+        other_signer: Credential | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         host: str = "127.0.0.1",
     ) -> None:
@@ -254,6 +293,8 @@ class PartnerNode:
             client_ca_pem: CA(s) of the node under test's TLS client certificate.
             node_trust_anchors: document trust anchors of ``node_country``.
             server_ca_pem: CA of ``server`` (what the node under test must trust).
+            other_signer: a valid signer of ``country`` that is not its node signer (the
+                ``signer`` fault of :meth:`PartnerAction.wrong_receipt`).
             clock: current time, injected; default the real UTC clock.
             host: interface to bind (loopback by default).
         """
@@ -261,6 +302,7 @@ class PartnerNode:
         self.node_country = node_country
         self._server_credential = server
         self._node_signer = node_signer
+        self._other_signer = other_signer
         self._client_ca_pem = client_ca_pem
         self._anchors = {node_country: list(node_trust_anchors)}
         self.server_ca_pem = server_ca_pem
@@ -311,6 +353,7 @@ class PartnerNode:
             client_ca_pem=node_tls_ca_pem,
             node_trust_anchors=node_trust_anchors,
             server_ca_pem=own.tls_ca_pem(),
+            other_signer=own.authority,
             clock=clock,
         )
 
@@ -494,6 +537,9 @@ class PartnerNode:
                 receipt = self._store(caller, request_id, envelope, verified, self._clock())
             if action.kind == "bad_receipt":
                 receipt = _corrupt(receipt)
+            elif action.kind == "wrong_receipt":
+                assert action.fault is not None
+                receipt = self._wrong_receipt(receipt, action.fault)
             return receipt
         except _RejectedError as rejected:
             reason = rejected.reason
@@ -736,6 +782,30 @@ class PartnerNode:
                     )
                 ] = stored
             return signed
+
+    def _wrong_receipt(
+        self, receipt_envelope: envelope_pb2.Envelope, fault: ReceiptFault
+    ) -> envelope_pb2.Envelope:
+        """The correct receipt with one field wrong, validly signed (REQ-PUSH-004 faults)."""
+        receipt = envelope_pb2.Receipt.FromString(receipt_envelope.payload)
+        signer = self._node_signer
+        if fault == "payload_sha256":
+            receipt.payload_sha256 = hashlib.sha256(
+                b"other bytes" + receipt.payload_sha256.encode()
+            ).hexdigest()
+        elif fault == "request_id":
+            receipt.request_id = str(uuid.uuid4())
+        elif fault == "signer":
+            if self._other_signer is None:
+                raise RuntimeError("the partner has no signer other than its node signer")
+            signer = self._other_signer
+        elif fault == "receiver_country":
+            receipt.receiver_country = _OTHER_COUNTRY
+        elif fault == "sender_country":
+            receipt.sender_country = _OTHER_COUNTRY
+        else:
+            receipt.delivery_status = envelope_pb2.DELIVERY_STATUS_FAILED
+        return sign_envelope(RECEIPT_TYPE, receipt.SerializeToString(), [signer])
 
 
 def _certificate_number(envelope: envelope_pb2.Envelope) -> str:

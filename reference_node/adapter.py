@@ -9,6 +9,12 @@ standard error). The adapter exits when standard input closes or on
 ``ShutdownCommand``. Attach mode (``--listen HOST:PORT``): the adapter serves
 ``AdapterService`` over plaintext gRPC on that address instead.
 
+``RestartCommand`` restarts the node inside this process: the gRPC server,
+the outbox worker and the store are stopped as at shutdown, then the node is
+opened again from the same configuration and data directory and serves on
+the port it had (so clients keep dialing the same address); partners
+configured with ``ConfigurePartnerCommand`` are configured again.
+
 Errors come back as ``ExecuteResponse.error``: a protocol refusal carries the
 code and ``ErrorInfo`` the node would return (docs/spec.md section 9).
 """
@@ -16,6 +22,7 @@ code and ``ErrorInfo`` the node would return (docs/spec.md section 9).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import struct
@@ -26,7 +33,7 @@ from typing import IO, Any
 import grpc
 from google.rpc import status_pb2
 
-from reference_node.config import NodeConfig, PartnerConfig, parse_address
+from reference_node.config import NodeConfig, PartnerConfig, apply_overrides, parse_address
 from reference_node.core.documents import CertificateRef
 from reference_node.core.errors import EcoError
 from reference_node.errors import NodeError
@@ -42,6 +49,17 @@ logger = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct(">I")
 _MAX_FRAME = 64 * 1024 * 1024
+#: How long a restart keeps trying to bind the port the node had (seconds).
+_REBIND_TIMEOUT_S = 10.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _PartnerSetting:
+    """One ``ConfigurePartnerCommand``, replayed after a restart."""
+
+    partner: PartnerConfig
+    tls_ca_pem: bytes
+    deadline_ms: int
 
 
 class AdapterExecutor:
@@ -51,6 +69,45 @@ class AdapterExecutor:
         self.runtime = runtime
         self.node: Node = runtime.node
         self.shutdown = asyncio.Event()
+        self._partners: dict[str, _PartnerSetting] = {}
+
+    async def restart(self) -> None:
+        """Stop the node and start it again from its configuration and data.
+
+        The node serves on the port it was bound to before (REQ-PULL-003 and
+        REQ-IDEM-002 are about what survives exactly this), and the partner
+        settings made through the adapter are applied again.
+
+        Raises:
+            NodeError: The node cannot be opened or the port bound again.
+        """
+        old = self.runtime
+        port = old.port
+        await old.stop(1.0)
+        await asyncio.to_thread(old.node.close)
+        host = old.node.config.node.listen.rpartition(":")[0]
+        config = apply_overrides(old.node.config, listen=f"{host}:{port}")
+        node = await asyncio.to_thread(Node.open, config)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _REBIND_TIMEOUT_S
+        while True:
+            runtime = NodeRuntime(node=node)
+            try:
+                await runtime.start()
+            except NodeError:
+                if loop.time() >= deadline:
+                    await asyncio.to_thread(node.close)
+                    raise
+                await asyncio.sleep(0.1)
+                continue
+            break
+        for setting in self._partners.values():
+            runtime.configure_partner(
+                setting.partner, tls_ca_pem=setting.tls_ca_pem, deadline_ms=setting.deadline_ms
+            )
+        self.runtime = runtime
+        self.node = node
+        logger.info("node restarted, serving on port %d", runtime.port)
 
     @staticmethod
     def _queued(issued: Issued) -> adapter_pb2.ExecuteResponse:
@@ -123,6 +180,12 @@ class AdapterExecutor:
             self.runtime.configure_partner(
                 partner, tls_ca_pem=cmd.tls_ca_pem, deadline_ms=cmd.deadline_ms
             )
+            self._partners[cmd.country] = _PartnerSetting(
+                partner=partner, tls_ca_pem=cmd.tls_ca_pem, deadline_ms=cmd.deadline_ms
+            )
+            return adapter_pb2.ExecuteResponse(done=adapter_pb2.Done())
+        if which == "restart":
+            await self.restart()
             return adapter_pb2.ExecuteResponse(done=adapter_pb2.Done())
         if which == "issue_certificate":
             issued = await asyncio.to_thread(
@@ -169,7 +232,12 @@ class AdapterExecutor:
             self.shutdown.set()
             return adapter_pb2.ExecuteResponse(done=adapter_pb2.Done())
         else:
-            raise NodeError("ExecuteRequest carries no known command")
+            return adapter_pb2.ExecuteResponse(
+                error=status_pb2.Status(
+                    code=status_code_number(grpc.StatusCode.UNIMPLEMENTED),
+                    message="ExecuteRequest carries no command this adapter knows",
+                )
+            )
         self.runtime.worker.wake()
         return self._queued(issued)
 
@@ -272,10 +340,10 @@ def run_adapter(config: NodeConfig, *, listen: str | None) -> int:
     # Standard output carries only frames: keep its buffer, send stray prints to stderr.
     frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
     sys.stdout = sys.stderr
-    node = Node.open(config)
+    opened: list[Node] = [Node.open(config)]
 
     async def run() -> None:
-        runtime = NodeRuntime(node=node)
+        runtime = NodeRuntime(node=opened[0])
         await runtime.start()
         executor = AdapterExecutor(runtime=runtime)
         try:
@@ -284,12 +352,13 @@ def run_adapter(config: NodeConfig, *, listen: str | None) -> int:
             else:
                 await _serve_stdio(executor, frames)
         finally:
-            await runtime.stop(1.0)
+            await executor.runtime.stop(1.0)
+            opened.append(executor.node)
 
     try:
         asyncio.run(run())
     finally:
-        node.close()
+        opened[-1].close()
         frames.close()
     if not listen:
         # The stdin reader thread may still block in read(); interpreter shutdown

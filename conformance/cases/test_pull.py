@@ -9,84 +9,21 @@ paging against a model: every document exactly once, in store order.
 
 from __future__ import annotations
 
-import datetime as dt
-import queue
-import threading
-
-import grpc
 import pytest
-from cryptography import x509
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from conformance.adapter_client import AdapterClient
 from conformance.client import Target
-from conformance.partner import PartnerNode, SenderHarness, simple_certificate
+from conformance.feed import Feed, Watch, first_watch_answer, unreachable_feed
+from conformance.judge import assert_refused
 from conformance.pki import SuitePki
-from conformance.strategies import unique_number
 from wco.eco.v1 import exchange_service_pb2
 
 pytestmark = [pytest.mark.profile("pull")]
 
-_CLOSED_PORT = "127.0.0.1:9"
 _FEED_SIZE = 6
-_DEFAULT_PAGE_SIZE = 50  # REQ-PULL-001: page_size 0 means the default, 50
-
-
-class Feed:
-    """The node's sending side with XA unreachable, and XA's view of the node's feed."""
-
-    def __init__(self, *, harness: SenderHarness, target: Target) -> None:
-        self.harness = harness
-        self.target = target
-        described = harness.describe()
-        self.authority_id = described.issuing_authority_id
-
-    def issue(self) -> str:
-        """Issues one CO to XA; returns its request id."""
-        co = simple_certificate(
-            number=unique_number("P"),
-            exporting_country=self.target.node_country,
-            importing_country="XA",
-            authority_id=self.authority_id,
-            today=dt.datetime.now(dt.UTC).date(),
-        )
-        return self.harness.issue(co).request_id.lower()
-
-    def page(self, token: str, page_size: int) -> exchange_service_pb2.ListDocumentsResponse:
-        """One ListDocuments call as XA that must succeed."""
-        outcome = self.target.list_documents(
-            "XA",
-            exchange_service_pb2.ListDocumentsRequest(page_size=page_size, page_token=token),
-        )
-        assert outcome.response is not None, f"ListDocuments as XA: {outcome.summary()}"
-        return outcome.response
-
-    def drain(self, token: str, page_size: int) -> tuple[list[str], list[int], str]:
-        """Follows next_page_token from ``token`` to the end.
-
-        Returns:
-            Request ids and sequences in order, and the last resume_token.
-        """
-        ids: list[str] = []
-        sequences: list[int] = []
-        resume = token
-        for _ in range(10_000):
-            response = self.page(token, page_size)
-            limit = page_size or _DEFAULT_PAGE_SIZE
-            assert len(response.documents) <= limit, "page larger than page_size"
-            assert response.resume_token, "resume_token must always be set (REQ-PULL-003)"
-            for document in response.documents:
-                assert document.recipient_country == "XA", "XA was given another country's document"
-                ids.append(document.request_id.lower())
-                sequences.append(document.sequence)
-            resume = response.resume_token
-            if not response.next_page_token:
-                return ids, sequences, resume
-            assert response.documents, "an empty page with a next_page_token"
-            token = response.next_page_token
-        raise AssertionError("the feed never ended")
 
 
 @pytest.fixture(scope="module")
@@ -94,16 +31,7 @@ def feed(adapter: AdapterClient | None, suite_pki: SuitePki, target: Target) -> 
     """The node with XA unreachable, so what it issues waits in its outbox and feed."""
     if adapter is None:
         pytest.skip("pull cases need the node to issue documents through an adapter")
-    unstarted = PartnerNode.from_pki(
-        suite_pki,
-        country="XA",
-        node_country=target.node_country,
-        node_tls_ca_pem=target.server_ca_pem,
-        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
-    )
-    harness = SenderHarness(adapter=adapter, partner=unstarted, recorder=target.recorder)
-    harness.configure(address=_CLOSED_PORT, deadline_ms=200)
-    return Feed(harness=harness, target=target)
+    return unreachable_feed(adapter, suite_pki, target)
 
 
 @pytest.fixture(scope="module")
@@ -181,17 +109,18 @@ def test_tokens_not_issued_by_the_node_are_refused(
     outcome = feed.target.list_documents(
         "XA", exchange_service_pb2.ListDocumentsRequest(page_size=5, page_token=bad)
     )
-    assert outcome.refusal is not None, f"token {bad!r} was accepted"
-    assert (outcome.refusal.code, outcome.refusal.reason) == (
-        grpc.StatusCode.INVALID_ARGUMENT,
-        "PAGE_TOKEN_INVALID",
-    ), outcome.refusal.summary()
-    stream = feed.target.exchange("XA").WatchDocuments(
-        exchange_service_pb2.WatchDocumentsRequest(cursor=bad), timeout=10
+    assert_refused(
+        outcome,
+        code="INVALID_ARGUMENT",
+        reason="PAGE_TOKEN_INVALID",
+        rule="REQ-PULL-002 (ListDocuments page_token)",
     )
-    with pytest.raises(grpc.RpcError) as raised:
-        next(iter(stream))
-    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert_refused(
+        first_watch_answer(feed.target, exchange_service_pb2.WatchDocumentsRequest(cursor=bad)),
+        code="INVALID_ARGUMENT",
+        reason="PAGE_TOKEN_INVALID",
+        rule="REQ-PULL-002 (WatchDocuments cursor)",
+    )
 
 
 @pytest.mark.requirement("REQ-PULL-001")
@@ -200,49 +129,51 @@ def test_negative_page_size_is_field_invalid(feed: Feed) -> None:
     outcome = feed.target.list_documents(
         "XA", exchange_service_pb2.ListDocumentsRequest(page_size=-1)
     )
-    assert outcome.refusal is not None
-    assert (outcome.refusal.code, outcome.refusal.reason) == (
-        grpc.StatusCode.INVALID_ARGUMENT,
-        "FIELD_INVALID",
+    assert_refused(
+        outcome,
+        code="INVALID_ARGUMENT",
+        reason="FIELD_INVALID",
+        rule="REQ-PULL-001 (page_size < 0)",
+        fields=["page_size"],
     )
 
 
-class _Watch:
-    """A WatchDocuments stream read on a thread into a queue."""
+@pytest.mark.requirement("REQ-PULL-002", "REQ-PULL-004", "REQ-ERR-001", "REQ-ERR-002")
+@pytest.mark.parametrize(
+    ("request_fields", "code", "reason", "fields"),
+    [
+        pytest.param(
+            {"cursor": "not-a-token!"}, "INVALID_ARGUMENT", "PAGE_TOKEN_INVALID", (), id="garbage"
+        ),
+        pytest.param(
+            {"cursor": "A" * 24}, "INVALID_ARGUMENT", "PAGE_TOKEN_INVALID", (), id="base64-zeros"
+        ),
+        pytest.param(
+            {"kind": 99}, "INVALID_ARGUMENT", "FIELD_INVALID", ("kind",), id="undefined-kind"
+        ),
+    ],
+)
+def test_watch_refusals_carry_code_and_reason(
+    feed: Feed,
+    request_fields: dict[str, object],
+    code: str,
+    reason: str,
+    fields: tuple[str, ...],
+) -> None:
+    """A refused WatchDocuments ends with the spec's code, one ErrorInfo and its reason.
 
-    def __init__(self, target: Target, cursor: str) -> None:
-        self.items: queue.Queue[exchange_service_pb2.WatchDocumentsResponse | Exception] = (
-            queue.Queue()
-        )
-        self._call = target.exchange("XA").WatchDocuments(
-            exchange_service_pb2.WatchDocumentsRequest(cursor=cursor), timeout=60
-        )
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            for item in self._call:
-                self.items.put(item)
-        except grpc.RpcError as error:
-            self.items.put(error)
-
-    def take(
-        self, count: int, timeout: float = 15.0
-    ) -> list[exchange_service_pb2.WatchDocumentsResponse]:
-        out: list[exchange_service_pb2.WatchDocumentsResponse] = []
-        for _ in range(count):
-            item = self.items.get(timeout=timeout)
-            if isinstance(item, Exception):
-                if isinstance(item, grpc.Call) and item.code() == grpc.StatusCode.CANCELLED:
-                    break
-                raise item
-            out.append(item)
-        return out
-
-    def close(self) -> None:
-        self._call.cancel()  # type: ignore[no-untyped-call]
-        self._thread.join(timeout=5)
+    Judged exactly as a unary refusal (REQ-ERR-001/002): a cursor the node did not issue is
+    PAGE_TOKEN_INVALID (REQ-PULL-002), an undefined document kind FIELD_INVALID naming
+    ``kind``.
+    """
+    request = exchange_service_pb2.WatchDocumentsRequest(**request_fields)  # type: ignore[arg-type]
+    assert_refused(
+        first_watch_answer(feed.target, request),
+        code=code,
+        reason=reason,
+        rule=f"REQ-PULL-002/REQ-ERR-001 WatchDocuments({request_fields})",
+        fields=fields,
+    )
 
 
 @pytest.mark.requirement("REQ-PULL-004")
@@ -251,7 +182,7 @@ def test_watch_sends_stored_then_new_documents(feed: Feed, baseline: tuple[str, 
     token, issued = baseline
     stored, _, _ = feed.drain(token, 100)
     assert stored[: len(issued)] == issued
-    watch = _Watch(feed.target, token)
+    watch = Watch(feed.target, token)
     try:
         first = watch.take(len(stored))
         assert [r.document.request_id.lower() for r in first] == stored
@@ -261,7 +192,7 @@ def test_watch_sends_stored_then_new_documents(feed: Feed, baseline: tuple[str, 
         assert ids == [later], "a document stored during the watch was not sent once committed"
     finally:
         watch.close()
-    resumed = _Watch(feed.target, first[1].cursor)
+    resumed = Watch(feed.target, first[1].cursor)
     try:
         again = resumed.take(2)
         assert [r.document.request_id.lower() for r in again] == issued[2:4]

@@ -32,9 +32,11 @@ from conformance.judge import (
     signed_submission,
 )
 from conformance.partner import (
+    RECEIPT_FAULTS,
     Arrival,
     PartnerAction,
     PartnerNode,
+    ReceiptFault,
     SenderHarness,
     simple_certificate,
 )
@@ -253,6 +255,37 @@ def test_badly_signed_receipt_is_not_delivery(sender: SenderHarness, co_context:
     assert arrivals[0].action == "bad_receipt"
     assert {a.envelope_bytes for a in arrivals} == {arrivals[0].envelope_bytes}
     _check_outbox_receipt(sender, queued.request_id, receipt)
+
+
+@pytest.mark.requirement("REQ-PUSH-003", "REQ-PUSH-004")
+@pytest.mark.parametrize("fault", RECEIPT_FAULTS)
+def test_receipt_wrong_in_one_field_is_not_delivery(
+    sender: SenderHarness, co_context: CoContext, fault: ReceiptFault
+) -> None:
+    """A validly signed receipt wrong in one field leaves the document pending.
+
+    The partner stores the CO but answers its first arrival with XA's receipt altered in
+    exactly one field (payload digest, request id, signer not XA's node signer, receiver
+    or sender country, delivery status FAILED) and correctly signed. The node must not take
+    that as delivery (REQ-PUSH-004: signer, request id and digest checked; REQ-PUSH-003: the
+    receipt names both countries and a delivered status): it retries with the same request
+    id and bytes, and the outbox ends DELIVERED with the correct receipt, stored once.
+    """
+    co = _simple_certificate(co_context)
+    sender.partner.plan_certificate(co.certificate_number, PartnerAction.wrong_receipt(fault))
+    queued = sender.issue(co)
+    receipt = _settle(sender, queued.request_id)
+    arrivals = sender.partner.arrivals(queued.request_id)
+    assert arrivals, f"nothing arrived at the partner for request {queued.request_id}"
+    assert arrivals[0].action == "wrong_receipt"
+    assert len(arrivals) >= 2, (
+        f"REQ-PUSH-004: the node took a receipt with a wrong {fault} as delivery (no retry)"
+    )
+    assert {a.envelope_bytes for a in arrivals} == {arrivals[0].envelope_bytes}, (
+        "REQ-PUSH-006: the retry after a wrong receipt changed the envelope bytes"
+    )
+    _check_outbox_receipt(sender, queued.request_id, receipt)
+    assert sender.partner.stored_request_ids().count(queued.request_id) == 1
 
 
 def _simple_certificate(co_context: CoContext) -> certificate_pb2.CertificateOfOrigin:

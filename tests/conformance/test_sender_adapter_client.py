@@ -61,6 +61,8 @@ FAKE_ADAPTER = textwrap.dedent(
             sys.exit(3)
         elif kind == "get_outbox":
             response.command_id = "someone-else"
+        elif kind == "restart":
+            response.error.code = 12  # UNIMPLEMENTED: this adapter cannot restart a node
         elif kind == "shutdown":
             response.done.SetInParent()
             write(response)
@@ -124,6 +126,11 @@ def test_adapter_error_status_is_reported(fake_adapter: AdapterClient) -> None:
     with pytest.raises(AdapterCommandError) as raised:
         fake_adapter.run(request)
     assert raised.value.response.error.message == "bad partner"
+
+
+def test_restart_unsupported_is_reported_as_false(fake_adapter: AdapterClient) -> None:
+    assert fake_adapter.restart() is False
+    assert fake_adapter.run(_describe()).describe.country == "XB"
 
 
 def test_mismatched_command_id_is_refused(fake_adapter: AdapterClient) -> None:

@@ -17,7 +17,7 @@ from grpc_status import rpc_status
 
 from conformance import offline
 from conformance.envelopes import sign_envelope
-from conformance.partner import PartnerAction, PartnerNode
+from conformance.partner import RECEIPT_FAULTS, PartnerAction, PartnerNode, ReceiptFault
 from conformance.pki import SuitePki, generate_pki
 from wco.eco.v1 import (
     certificate_pb2,
@@ -189,6 +189,41 @@ def test_scripted_refusal_and_bad_receipt(
         payload_type=envelope.payload_type,
     )
     assert partner.stored_request_ids() == [bad]
+
+
+@pytest.mark.parametrize("fault", RECEIPT_FAULTS)
+def test_wrong_receipt_differs_in_one_field_and_is_validly_signed(
+    pki: SuitePki,
+    partner: PartnerNode,
+    stub: exchange_service_pb2_grpc.ExchangeServiceStub,
+    fault: ReceiptFault,
+) -> None:
+    request_id = str(uuid.uuid4())
+    request = exchange_service_pb2.SubmitDocumentRequest(
+        request_id=request_id, envelope=_signed(pki, _co(f"XB-W-{fault}"))
+    )
+    partner.plan(request_id, PartnerAction.wrong_receipt(fault))
+    wrong = stub.SubmitDocument(request).receipt
+    right = stub.SubmitDocument(request).receipt
+    assert partner.stored_request_ids() == [request_id]
+    changed = envelope_pb2.Receipt.FromString(wrong.payload)
+    correct = envelope_pb2.Receipt.FromString(right.payload)
+    differing = [
+        f.name
+        for f in envelope_pb2.Receipt.DESCRIPTOR.fields
+        if getattr(changed, f.name) != getattr(correct, f.name)
+    ]
+    xa = pki.country("XA")
+    signer = xa.authority if fault == "signer" else xa.node_signer
+    assert differing == ([] if fault == "signer" else [fault])
+    assert wrong.signatures[0].certificate_chain[0] == signer.chain_der()[0]
+    verified = offline.verify_signatures(
+        wrong,
+        trust_anchors={"XA": [xa.root.certificate]},
+        at=dt.datetime.now(dt.UTC),
+        accepted_types=None,
+    )
+    assert verified.identity.country == "XA"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ExecuteRequest(_message.Message):
-    __slots__ = ("command_id", "describe", "configure_partner", "issue_certificate", "change_status", "replace_certificate", "record_import_outcome", "request_verification", "respond_verification", "deliver", "get_outbox", "shutdown")
+    __slots__ = ("command_id", "describe", "configure_partner", "issue_certificate", "change_status", "replace_certificate", "record_import_outcome", "request_verification", "respond_verification", "deliver", "get_outbox", "shutdown", "restart")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     DESCRIBE_FIELD_NUMBER: _ClassVar[int]
     CONFIGURE_PARTNER_FIELD_NUMBER: _ClassVar[int]
@@ -25,6 +25,7 @@ class ExecuteRequest(_message.Message):
     DELIVER_FIELD_NUMBER: _ClassVar[int]
     GET_OUTBOX_FIELD_NUMBER: _ClassVar[int]
     SHUTDOWN_FIELD_NUMBER: _ClassVar[int]
+    RESTART_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     describe: DescribeCommand
     configure_partner: ConfigurePartnerCommand
@@ -37,7 +38,8 @@ class ExecuteRequest(_message.Message):
     deliver: DeliverCommand
     get_outbox: GetOutboxCommand
     shutdown: ShutdownCommand
-    def __init__(self, command_id: _Optional[str] = ..., describe: _Optional[_Union[DescribeCommand, _Mapping]] = ..., configure_partner: _Optional[_Union[ConfigurePartnerCommand, _Mapping]] = ..., issue_certificate: _Optional[_Union[IssueCertificateCommand, _Mapping]] = ..., change_status: _Optional[_Union[ChangeStatusCommand, _Mapping]] = ..., replace_certificate: _Optional[_Union[ReplaceCertificateCommand, _Mapping]] = ..., record_import_outcome: _Optional[_Union[RecordImportOutcomeCommand, _Mapping]] = ..., request_verification: _Optional[_Union[RequestVerificationCommand, _Mapping]] = ..., respond_verification: _Optional[_Union[RespondVerificationCommand, _Mapping]] = ..., deliver: _Optional[_Union[DeliverCommand, _Mapping]] = ..., get_outbox: _Optional[_Union[GetOutboxCommand, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownCommand, _Mapping]] = ...) -> None: ...
+    restart: RestartCommand
+    def __init__(self, command_id: _Optional[str] = ..., describe: _Optional[_Union[DescribeCommand, _Mapping]] = ..., configure_partner: _Optional[_Union[ConfigurePartnerCommand, _Mapping]] = ..., issue_certificate: _Optional[_Union[IssueCertificateCommand, _Mapping]] = ..., change_status: _Optional[_Union[ChangeStatusCommand, _Mapping]] = ..., replace_certificate: _Optional[_Union[ReplaceCertificateCommand, _Mapping]] = ..., record_import_outcome: _Optional[_Union[RecordImportOutcomeCommand, _Mapping]] = ..., request_verification: _Optional[_Union[RequestVerificationCommand, _Mapping]] = ..., respond_verification: _Optional[_Union[RespondVerificationCommand, _Mapping]] = ..., deliver: _Optional[_Union[DeliverCommand, _Mapping]] = ..., get_outbox: _Optional[_Union[GetOutboxCommand, _Mapping]] = ..., shutdown: _Optional[_Union[ShutdownCommand, _Mapping]] = ..., restart: _Optional[_Union[RestartCommand, _Mapping]] = ...) -> None: ...
 
 class ExecuteResponse(_message.Message):
     __slots__ = ("command_id", "error", "describe", "queued", "outbox", "done")
@@ -138,6 +140,10 @@ class GetOutboxCommand(_message.Message):
     def __init__(self) -> None: ...
 
 class ShutdownCommand(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RestartCommand(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
