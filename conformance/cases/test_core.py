@@ -823,9 +823,20 @@ def test_recipient_not_the_node(target: Target, suite_pki: SuitePki, code_lists:
     )
 
 
+@pytest.mark.obligation("boundary", "exact")
 @pytest.mark.requirement("REQ-IDEM-001")
 @pytest.mark.parametrize(
-    "request_id", ["", "not-a-uuid", "6f1c2a0e9d4b4c7e8f0a1b2c3d4e5f60", "{6f1c2a0e-9d4b-4c7e}"]
+    "request_id",
+    [
+        "",
+        "not-a-uuid",
+        "6f1c2a0e9d4b4c7e8f0a1b2c3d4e5f60",
+        "{6f1c2a0e-9d4b-4c7e}",
+        "6f1c2a0e-9d4b-4c7e-8f0a-1b2c3d4e5f6",  # 35 characters: one short
+        "6f1c2a0e-9d4b-4c7e-8f0a-1b2c3d4e5f600",  # 37 characters: one long
+        "{6f1c2a0e-9d4b-4c7e-8f0a-1b2c3d4e5f60}",  # braces around the canonical form
+        "6f1c2a0e_9d4b_4c7e_8f0a_1b2c3d4e5f60",  # 36 characters, other separators
+    ],
 )
 def test_request_id_invalid(
     target: Target, suite_pki: SuitePki, code_lists: CodeLists, request_id: str

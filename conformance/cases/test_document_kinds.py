@@ -510,3 +510,123 @@ def test_field_rules_for_every_kind(
     if sender == XA and rule.from_directory_country is not None:
         expected, fields, text = rule.from_directory_country, (), text + _LOADED
     _judge(target, kind, message, submission, outcome, expected=expected, rule=text, fields=fields)
+
+
+# ---------------------------------------------------------------------------
+# envelope-level checks: parsing (REQ-CO-001), enum values (REQ-CO-011), the caller
+# (REQ-ACC-002, REQ-AUTH-004)
+
+_UNKNOWN_FIELD_999: Final = b"\xb8\x3e\x01"  # field 999, varint 1
+_UNDEFINED_ENUM: Final = 97
+
+
+def _set_undefined_enum(message: Message) -> str:
+    """Set the first enum field that holds a value to an undefined number; return its path."""
+    for field, value in message.ListFields():
+        if field.enum_type is not None:
+            if field.is_repeated:
+                getattr(message, field.name)[0] = _UNDEFINED_ENUM
+                return f"{field.name}[0]"
+            setattr(message, field.name, _UNDEFINED_ENUM)
+            return field.name
+        if field.message_type is not None:
+            items = list(value) if field.is_repeated else [value]
+            for index, item in enumerate(items):
+                inner = _set_undefined_enum(item)
+                if inner:
+                    where = f"{field.name}[{index}]" if field.is_repeated else field.name
+                    return f"{where}.{inner}"
+    return ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _EnvelopeCheck:
+    """One check of steps 6 and 7 of section 5.4, broken for any kind."""
+
+    payload: Callable[[Message], bytes]
+    caller: Callable[[str], str]
+    expected: tuple[str, str]
+    rule: str
+
+
+_ENVELOPE_CHECKS: Final[Mapping[str, _EnvelopeCheck]] = {
+    "truncated-payload": _EnvelopeCheck(
+        payload=lambda m: m.SerializeToString()[:-1] + b"\xff",
+        caller=lambda sender: sender,
+        expected=("INVALID_ARGUMENT", "PAYLOAD_MALFORMED"),
+        rule="REQ-CO-001 payload that does not parse",
+    ),
+    "unknown-field": _EnvelopeCheck(
+        payload=lambda m: m.SerializeToString() + _UNKNOWN_FIELD_999,
+        caller=lambda sender: sender,
+        expected=("INVALID_ARGUMENT", "PAYLOAD_MALFORMED"),
+        rule="REQ-CO-001 payload with an unknown field",
+    ),
+    "undefined-enum-value": _EnvelopeCheck(
+        payload=lambda m: _with_undefined_enum(m).SerializeToString(),
+        caller=lambda sender: sender,
+        expected=("INVALID_ARGUMENT", "FIELD_INVALID"),
+        rule="REQ-CO-011 enum field with an undefined number",
+    ),
+    "other-caller": _EnvelopeCheck(
+        payload=lambda m: m.SerializeToString(),
+        caller=lambda sender: XC if sender == XA else XA,
+        expected=("PERMISSION_DENIED", "SENDER_MISMATCH"),
+        rule="REQ-AUTH-004/REQ-ACC-002 submitted over another country's connection",
+    ),
+}
+
+
+def _with_undefined_enum(message: Message) -> Message:
+    copy = type(message)()
+    copy.CopyFrom(message)
+    assert _set_undefined_enum(copy), f"{type(message).__name__} holds no enum field to break"
+    return copy
+
+
+_ENVELOPE_REQUIREMENTS: Final = {
+    "truncated-payload": ("REQ-CO-001",),
+    "unknown-field": ("REQ-CO-001",),
+    "undefined-enum-value": ("REQ-CO-011",),
+    "other-caller": ("REQ-ACC-002", "REQ-AUTH-004"),
+}
+
+
+@pytest.mark.exercises("REQ-PUSH-002", "REQ-ERR-001")
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            (kind, check, sender),
+            id=f"{kind}-{check}-{sender}",
+            marks=pytest.mark.requirement(*_ENVELOPE_REQUIREMENTS[check]),
+        )
+        for kind in kinds.KINDS
+        for check in _ENVELOPE_CHECKS
+        for sender in SENDERS
+    ],
+)
+def test_envelope_checks_for_every_kind(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists, case: tuple[str, str, str]
+) -> None:
+    """Parsing, enum values and the caller are checked alike for every kind (section 5.4)."""
+    kind, check, sender = case
+    spec = _ENVELOPE_CHECKS[check]
+    message = kinds.build(kind, _context(target, suite_pki, code_lists, sender))
+    caller = spec.caller(sender)
+    submission = signed_submission(
+        spec.payload(message),
+        suite_pki.country(sender).authority,
+        caller=caller,
+        payload_type=kinds.KIND_TYPES[kind],
+    )
+    outcome = target.submit(caller, submission.request)
+    _judge(
+        target,
+        kind,
+        message,
+        submission,
+        outcome,
+        expected=spec.expected,
+        rule=f"{spec.rule}: {kind} from {sender}",
+    )

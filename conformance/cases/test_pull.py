@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from conformance.adapter_client import AdapterClient
 from conformance.client import Target
-from conformance.feed import Feed, Watch, first_watch_answer, unreachable_feed
+from conformance.feed import DEFAULT_PAGE_SIZE, Feed, Watch, first_watch_answer, unreachable_feed
 from conformance.judge import assert_refused
 from conformance.pki import SuitePki
 from wco.eco.v1 import exchange_service_pb2
@@ -123,9 +123,20 @@ def test_tokens_not_issued_by_the_node_are_refused(
     )
 
 
+@pytest.mark.obligation("boundary")
 @pytest.mark.requirement("REQ-PULL-001")
 def test_negative_page_size_is_field_invalid(feed: Feed) -> None:
-    """page_size < 0 is INVALID_ARGUMENT FIELD_INVALID."""
+    """page_size -1 is INVALID_ARGUMENT FIELD_INVALID; 0, the edge, means the default."""
+    default = feed.target.list_documents(
+        "XA", exchange_service_pb2.ListDocumentsRequest(page_size=0)
+    )
+    assert default.response is not None, (
+        f"REQ-PULL-001: page_size 0 (the default) refused with {default.summary()}"
+    )
+    assert len(default.response.documents) <= DEFAULT_PAGE_SIZE, (
+        f"REQ-PULL-001: page_size 0 returned {len(default.response.documents)} documents, "
+        f"more than the default {DEFAULT_PAGE_SIZE}"
+    )
     outcome = feed.target.list_documents(
         "XA", exchange_service_pb2.ListDocumentsRequest(page_size=-1)
     )

@@ -257,6 +257,7 @@ def test_badly_signed_receipt_is_not_delivery(sender: SenderHarness, co_context:
     _check_outbox_receipt(sender, queued.request_id, receipt)
 
 
+@pytest.mark.obligation("receipt-fields")
 @pytest.mark.requirement("REQ-PUSH-003", "REQ-PUSH-004")
 @pytest.mark.parametrize("fault", RECEIPT_FAULTS)
 def test_receipt_wrong_in_one_field_is_not_delivery(

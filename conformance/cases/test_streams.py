@@ -223,11 +223,16 @@ STREAM_CASES: Final[dict[str, StreamCase]] = {
 }
 
 
-@pytest.mark.requirement("REQ-PUSH-005", "REQ-PUSH-002", "REQ-ERR-001", "REQ-ERR-002")
+@pytest.mark.exercises("REQ-PUSH-002")
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(name, marks=pytest.mark.requirement(*STREAM_CASES[name].requirements))
+        pytest.param(
+            name,
+            marks=pytest.mark.requirement(
+                "REQ-PUSH-005", "REQ-ERR-001", "REQ-ERR-002", *STREAM_CASES[name].requirements
+            ),
+        )
         for name in sorted(STREAM_CASES)
     ],
 )
