@@ -9,7 +9,8 @@ Playwright, with JavaScript disabled and every request outside the file refused,
 summary comes straight after it on the first screen, above the profiles and the
 cases, each entry links to its case's row and following the link brings that row
 into view, the replay command copies back exactly, and nothing is wider than the
-window.
+window. Without chromium (``apt-get install chromium``) ``test_chromium_is_installed``
+fails when ``CI`` is ``true`` and every check is skipped otherwise.
 """
 
 from __future__ import annotations
@@ -41,24 +42,30 @@ MISSING = (
 )
 
 
-def _browser_or_skip() -> str:
-    """The chromium executable; without it the test fails in CI and is skipped elsewhere."""
-    chromium = shutil.which("chromium")
+def _chromium() -> str | None:
+    """The chromium executable, or None without it (or without Playwright)."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        chromium = None
-    if chromium is None:
+        return None
+    return shutil.which("chromium")
+
+
+def test_chromium_is_installed() -> None:
+    """Without chromium the browser checks cannot run: a failure in CI, a skip elsewhere."""
+    if _chromium() is None:
         if os.environ.get("CI") == "true":
             pytest.fail(MISSING)
         pytest.skip(MISSING)
-    return chromium
 
 
 @pytest.fixture(scope="module")
 def chromium() -> str:
-    """Path of the system chromium."""
-    return _browser_or_skip()
+    """Path of the system chromium (the checks below skip without it)."""
+    found = _chromium()
+    if found is None:
+        pytest.skip(MISSING)
+    return found
 
 
 @pytest.fixture(scope="module")
