@@ -63,6 +63,8 @@ _FIELD_PATH: Final = r"[a-z_][a-z0-9_]*(?:\[\d+\])?(?:\.[a-z_][a-z0-9_]*(?:\[\d+
 _RULE_FIELD: Final = re.compile(rf"\([\w-]+: (?P<field>{_FIELD_PATH})\)")
 #: ``field='goods_items[0].hs_code'`` in a shrunk Hypothesis input.
 _EXAMPLE_FIELD: Final = re.compile(rf"\bfield='(?P<field>{_FIELD_PATH})'")
+#: ``... but the node accepted (broken field: a.b)`` (judge.assert_refused).
+_BROKEN_FIELD: Final = re.compile(rf"\(broken field: (?P<field>{_FIELD_PATH})")
 #: ``BadRequest names [...], expected one of ['a.b']`` (judge.assert_refused).
 _EXPECTED_FIELDS: Final = re.compile(rf"expected one of \['(?P<field>{_FIELD_PATH})'")
 _CODE_REASON: Final = r"[A-Z][A-Z_]+(?: (?:[A-Z][A-Z0-9_]+|\(no ErrorInfo\)))?"
@@ -122,6 +124,7 @@ def judgement(message: str, example: str = "") -> Judgement:
     """
     found = (
         _RULE_FIELD.search(message)
+        or _BROKEN_FIELD.search(message)
         or _EXPECTED_FIELDS.search(message)
         or _EXAMPLE_FIELD.search(example)
     )

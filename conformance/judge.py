@@ -133,7 +133,10 @@ def assert_refused(
     Raises:
         AssertionError: The call succeeded or was refused otherwise.
     """
-    assert outcome.refusal is not None, f"{rule}: expected {code} {reason}, but the node accepted"
+    broken = f" (broken field: {', '.join(fields)})" if fields else ""
+    assert outcome.refusal is not None, (
+        f"{rule}: expected {code} {reason}, but the node accepted{broken}"
+    )
     refusal = outcome.refusal
     assert (refusal.code.name, refusal.reason) == (code, reason), (
         f"{rule}: expected {code} {reason}, got {refusal.summary()} "

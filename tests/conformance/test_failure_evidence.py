@@ -149,3 +149,15 @@ def test_error_entry_shows_what_went_wrong(tmp_path: Path) -> None:
     assert "node gone &lt;b&gt;" in summary
     assert "The case made no call to the node." in summary
     assert "href='#case-0'" in summary
+
+
+def test_broken_field_named_when_the_node_accepted() -> None:
+    from conformance.failure_evidence import judgement
+
+    found = judgement(
+        "REQ-CO-005 lowercase-country: expected INVALID_ARGUMENT FIELD_INVALID, but the node "
+        "accepted (broken field: exporter.address.country)"
+    )
+    assert found.field == "exporter.address.country"
+    assert found.got == "OK (the node accepted)"
+    assert found.expected == "INVALID_ARGUMENT FIELD_INVALID"
