@@ -4,7 +4,7 @@ Each variant is one small fault of a kind the conformance suite once missed: a c
 applied to certificates only, a rule skipped for a country whose issuer directory is
 loaded, the stream path answering resubmissions by itself, a transition table with one
 entry too many, a read showing a state the node refused, a verification case looked up
-or revealed too loosely. ``docs/conformance-faults-documents.md`` lists which case
+or revealed too loosely. docs/conformance.md ("Variants by test obligation") lists which case
 catches each.
 """
 

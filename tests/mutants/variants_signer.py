@@ -1,7 +1,7 @@
 """Faulty variants for boundaries, exact comparison, the signer profile and check order.
 
 Each variant is one realistic fault visible through the public RPCs, of one of four
-kinds (docs/conformance-faults-signer.md): a limit or time rule off by one step or
+kinds (docs/conformance.md, "Variants by test obligation"): a limit or time rule off by one step or
 with slack, a value normalised before it is compared, one rule of the signer profile
 relaxed, two adjacent checks of section 5.4 swapped. Every variant wraps one function
 or method of the reference node; none copies its code.
