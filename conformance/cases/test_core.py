@@ -423,6 +423,20 @@ NAMED_FIELD_CASES: dict[str, tuple[Mutation, str, str, tuple[str, ...], tuple[st
         ("REQ-CO-008",),
         ("goods_items[1].item_number",),
     ),
+    "item-number-repeated": (
+        _two_items_numbered(1, 1),
+        "INVALID_ARGUMENT",
+        "FIELD_INVALID",
+        ("REQ-CO-008",),
+        ("goods_items[1].item_number",),
+    ),
+    "item-numbers-descending": (
+        _two_items_numbered(2, 1),
+        "INVALID_ARGUMENT",
+        "FIELD_INVALID",
+        ("REQ-CO-008",),
+        ("goods_items[0].item_number",),
+    ),
     "item-number-zero-is-missing": (
         _set("item.item_number", 0),
         "INVALID_ARGUMENT",
