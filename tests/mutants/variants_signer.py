@@ -11,25 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from collections.abc import Callable
 from typing import Any, Final
 
 from .patching import module, patch_method, replace_function, set_constant
-from .variants import _variant
+from .variants import _chain, _variant, _wraps
 
 __all__: list[str] = []
 
 _CORE: Final = ("core",)
-
-
-def _wraps(original: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    return functools.wraps(original)
-
-
-def _chain(signature: Any) -> list[Any]:
-    signing = module("core.signing")
-    return [signing.parse_certificate(der) for der in signature.certificate_chain]
 
 
 # -- boundaries: limits and time rules ------------------------------------------------------
