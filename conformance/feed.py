@@ -16,7 +16,6 @@ import threading
 from typing import Final
 
 import grpc
-from cryptography import x509
 
 from conformance.adapter_client import AdapterClient
 from conformance.client import Exchange, Outcome, Target, _refusal_from_error
@@ -97,13 +96,7 @@ class Feed:
 
 def unreachable_feed(adapter: AdapterClient, suite_pki: SuitePki, target: Target) -> Feed:
     """Points the node's partner XA at a closed port and returns XA's view of the feed."""
-    unstarted = PartnerNode.from_pki(
-        suite_pki,
-        country="XA",
-        node_country=target.node_country,
-        node_tls_ca_pem=target.server_ca_pem,
-        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
-    )
+    unstarted = PartnerNode.for_target(suite_pki, target, country="XA")
     harness = SenderHarness(adapter=adapter, partner=unstarted, recorder=target.recorder)
     harness.configure(address=CLOSED_PORT, deadline_ms=200)
     return Feed(harness=harness, target=target)

@@ -40,7 +40,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from conformance.adapter_client import AdapterClient, AdapterCommandError, AdapterError
-from conformance.client import Exchange, ExchangeRecorder
+from conformance.client import Exchange, ExchangeRecorder, Target
 from conformance.envelopes import sign_envelope
 from conformance.offline import (
     CERTIFICATE_TYPE,
@@ -321,6 +321,17 @@ class PartnerNode:
         self._port = 0
         self.recorder: ExchangeRecorder | None = None
         """When set, every arrival is also recorded here for the case's report."""
+
+    @classmethod
+    def for_target(cls, pki: SuitePki, target: Target, *, country: str = "XA") -> PartnerNode:
+        """Builds partner ``country`` for the node under test, trusting its TLS CA and anchors."""
+        return cls.from_pki(
+            pki,
+            country=country,
+            node_country=target.node_country,
+            node_tls_ca_pem=target.server_ca_pem,
+            node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
+        )
 
     @classmethod
     def from_pki(

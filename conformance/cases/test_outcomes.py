@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
-from cryptography import x509
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -280,13 +279,7 @@ def exporter(
             "import-outcome cases need the node to issue a certificate to XA through the "
             "adapter (--adapter or --adapter-address in target mode)"
         )
-    partner = PartnerNode.from_pki(
-        suite_pki,
-        country=XA,
-        node_country=target.node_country,
-        node_tls_ca_pem=target.server_ca_pem,
-        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
-    )
+    partner = PartnerNode.for_target(suite_pki, target, country=XA)
     partner.start()
     try:
         harness = SenderHarness(adapter=adapter, partner=partner, recorder=target.recorder)

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Final
 
 import pytest
-from cryptography import x509
 
 from conformance import envelopes
 from conformance.adapter_client import AdapterClient
@@ -114,13 +113,7 @@ def _wait_serving(target: Target) -> None:
 
 
 def _unavailable_partner(suite_pki: SuitePki, target: Target) -> PartnerNode:
-    partner = PartnerNode.from_pki(
-        suite_pki,
-        country=XA,
-        node_country=target.node_country,
-        node_tls_ca_pem=target.server_ca_pem,
-        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
-    )
+    partner = PartnerNode.for_target(suite_pki, target, country=XA)
     partner.set_default(PartnerAction.unavailable())
     partner.start()
     return partner

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from cryptography import x509
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -65,13 +64,7 @@ _DELIVERED = (
 
 def start_partner(suite_pki: SuitePki, target: Target) -> PartnerNode:
     """A partner XA for the node under test, trusting the node's TLS CA and anchors."""
-    partner = PartnerNode.from_pki(
-        suite_pki,
-        country="XA",
-        node_country=target.node_country,
-        node_tls_ca_pem=target.server_ca_pem,
-        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
-    )
+    partner = PartnerNode.for_target(suite_pki, target, country="XA")
     partner.start()
     return partner
 

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from cryptography import x509
 
 from conformance import offline
 from conformance.adapter_client import AdapterClient
@@ -49,13 +48,7 @@ def harness(
     """The node's sending side pointed at a fresh partner XA."""
     if adapter is None:
         pytest.skip("verification cases drive the node through an adapter")
-    partner = PartnerNode.from_pki(
-        suite_pki,
-        country="XA",
-        node_country=target.node_country,
-        node_tls_ca_pem=target.server_ca_pem,
-        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
-    )
+    partner = PartnerNode.for_target(suite_pki, target, country="XA")
     partner.start()
     harness = SenderHarness(adapter=adapter, partner=partner, recorder=target.recorder)
     harness.configure()

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from cryptography import x509
 from google.protobuf.message import Message
 
 from conformance import document_kinds as kinds
@@ -78,13 +77,7 @@ def harness(
     """The node's sending side pointed at a fresh partner XA (skips without an adapter)."""
     if adapter is None:
         pytest.skip("verification cases need the node to open a case through the adapter")
-    partner = PartnerNode.from_pki(
-        suite_pki,
-        country=XA,
-        node_country=target.node_country,
-        node_tls_ca_pem=target.server_ca_pem,
-        node_trust_anchors=x509.load_pem_x509_certificates(target.node_trust_anchors_pem),
-    )
+    partner = PartnerNode.for_target(suite_pki, target, country=XA)
     partner.start()
     try:
         harness = SenderHarness(adapter=adapter, partner=partner, recorder=target.recorder)
