@@ -70,6 +70,11 @@ Run (from a throw-away clone with its own virtualenv holding cosmic-ray)::
         --work-dir /tmp/eco-mutation
     python -m benchmarks.mutation report --work-dir /tmp/eco-mutation
     python -m benchmarks.mutation run --resume --work-dir /tmp/eco-mutation
+    python -m benchmarks.mutation rerun --from /tmp/eco-mutation --workers 2 \
+        --work-dir /tmp/eco-mutation-2
+
+``rerun`` runs the survivors of an earlier session again with the current suite (the
+mutated modules must be unchanged); killed mutants keep their result.
 
 This is a measurement, not a test: nothing runs it in CI.
 """
@@ -84,6 +89,7 @@ import os
 import random
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -427,6 +433,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+    return _execute(args, work_dir, trees, meta)
+
+
+def _execute(
+    args: argparse.Namespace, work_dir: Path, trees: list[Path], meta: dict[str, Any]
+) -> int:
+    """Run the pending work items of the session in work-dir, then report."""
+    session = work_dir / "session.sqlite"
+    config = work_dir / "cosmic-ray.toml"
+    meta_path = work_dir / "meta.json"
     t0 = time.monotonic()
     with contextlib.ExitStack() as stack:
         urls = stack.enter_context(http_workers(trees, work_dir)) if args.workers > 1 else []
@@ -451,6 +467,62 @@ def cmd_run(args: argparse.Namespace) -> int:
     meta["exec_s"] = round(float(meta.get("exec_s", 0.0)) + time.monotonic() - t0, 1)
     meta_path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return cmd_report(args)
+
+
+def cmd_rerun(args: argparse.Namespace) -> int:
+    """Run again, with the current suite, the survivors of an earlier session.
+
+    The mutated modules must be byte for byte those of the earlier session (checked),
+    so each work item still names the same mutation. Killed mutants keep their result:
+    the suite only ever gains cases, so a mutant it killed stays killed. A new baseline
+    sets the timeout, since the suite's duration has changed.
+    """
+    source_dir: Path = args.from_dir.resolve()
+    work_dir: Path = args.work_dir.resolve()
+    source: Path = args.tree.resolve()
+    if work_dir in (source, source_dir) or source in work_dir.parents:
+        raise SystemExit("error: --work-dir must be new and outside the repository")
+    old_tree = source_dir / "tree-1"
+    changed = [
+        m
+        for m in module_paths(source)
+        if not (old_tree / m).is_file() or (old_tree / m).read_bytes() != (source / m).read_bytes()
+    ]
+    if changed:
+        raise SystemExit(
+            f"error: {len(changed)} mutated modules differ from the earlier session "
+            f"(first: {changed[0]}); start a new session with `run`"
+        )
+    survivors = json.loads((source_dir / "survivors.json").read_text(encoding="utf-8"))
+    jobs = {s["job_id"] for s in survivors}
+    if args.jobs is not None:
+        wanted = set(json.loads(args.jobs.read_text(encoding="utf-8")))
+        unknown = wanted - jobs
+        if unknown:
+            raise SystemExit(f"error: {len(unknown)} job ids of --jobs are not survivors")
+        jobs = wanted
+    work_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source_dir / "session.sqlite", work_dir / "session.sqlite")
+    with sqlite3.connect(work_dir / "session.sqlite") as db:
+        db.executemany("DELETE FROM work_results WHERE job_id = ?", [(j,) for j in jobs])
+    meta = json.loads((source_dir / "meta.json").read_text(encoding="utf-8"))
+    trees = make_trees(source, work_dir, args.workers)
+    seconds = baseline(trees[0])
+    meta.update(
+        {
+            "baseline_s": round(seconds, 1),
+            "timeout_s": round(max(args.timeout_factor * seconds, 60.0), 1),
+            "rerun_of": str(source_dir),
+            "rerun_jobs": len(jobs),
+            "exec_s": 0.0,
+        }
+    )
+    (work_dir / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    print(
+        f"rerun: {len(jobs)} survivors of {source_dir}, timeout {meta['timeout_s']:.0f} s",
+        flush=True,
+    )
+    return _execute(args, work_dir, trees, meta)
 
 
 def _progress(session: Path) -> tuple[int, int]:
@@ -579,14 +651,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     run = sub.add_parser("run", help="baseline, init, sample and execute, then report")
     run.add_argument("--sample", type=int, default=300, help="mutants to draw (default 300)")
     run.add_argument("--seed", type=int, default=1, help="seed of the sample (default 1)")
-    run.add_argument("--workers", type=int, default=1, help="parallel tree copies (default 1)")
-    run.add_argument(
-        "--timeout-factor", type=float, default=3.0, help="timeout = factor x baseline"
-    )
-    run.add_argument("--tree", type=Path, default=REPO_ROOT, help="repository to copy")
     run.add_argument("--resume", action="store_true", help="continue the session in work-dir")
-    run.add_argument("--progress-seconds", type=float, default=60.0)
-    for p in (run, sub.add_parser("report", help="figures of a session, survivors.json")):
+    rerun = sub.add_parser("rerun", help="run an earlier session's survivors again")
+    rerun.add_argument(
+        "--from", dest="from_dir", type=Path, required=True, help="earlier session's work-dir"
+    )
+    rerun.add_argument(
+        "--jobs", type=Path, help="JSON list of the survivors' job ids to rerun (default all)"
+    )
+    for p in (run, rerun):
+        p.add_argument("--workers", type=int, default=1, help="parallel tree copies (default 1)")
+        p.add_argument(
+            "--timeout-factor", type=float, default=3.0, help="timeout = factor x baseline"
+        )
+        p.add_argument("--tree", type=Path, default=REPO_ROOT, help="repository to copy")
+        p.add_argument("--progress-seconds", type=float, default=60.0)
+    for p in (run, rerun, sub.add_parser("report", help="figures of a session, survivors.json")):
         p.add_argument("--work-dir", type=Path, required=True, help="outside the repository")
     sub.add_parser("run-one", help="(internal) the test command, run in a tree copy")
     args = parser.parse_args(argv)
@@ -594,6 +674,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_one(Path.cwd())
     if args.command == "report":
         return cmd_report(args)
+    if args.command == "rerun":
+        return cmd_rerun(args)
     return cmd_run(args)
 
 
