@@ -127,6 +127,7 @@ APPLICABLE: Final[Mapping[str, tuple[str, ...]]] = {
     "REQ-ERR-001": ("reasons",),
     "REQ-ERR-002": ("reasons",),
     "REQ-ERR-003": ("refuse",),
+    "REQ-ERR-004": ("boundary",),  # 20 violations listed, then 21; texts at their limits
     # 10. Idempotency, duplicates, pull
     "REQ-IDEM-001": ("refuse", "exact", "boundary"),  # canonical 36-character form
     "REQ-IDEM-002": ("idempotency", "restart"),

@@ -3,7 +3,11 @@
 Every :class:`~reference_node.core.errors.EcoError` subclass maps to exactly one
 ``grpc.StatusCode`` (REQ-ERR-002). A refusal travels as a ``google.rpc.Status``
 with exactly one ``ErrorInfo`` (domain ``eco.wco.org``) and, for field errors,
-one ``BadRequest`` listing every violation (REQ-ERR-001). Anything else that
+one ``BadRequest`` listing the violations (REQ-ERR-001). The core collects every
+violation; :func:`to_rpc_status`, the one place where refusals become status
+details (unary calls, stream responses, watches and the adapter), lists at most
+:data:`MAX_FIELD_VIOLATIONS` of them, counts them all in ``ErrorInfo.metadata`` and
+cuts every text to its byte limit (REQ-ERR-004). Anything else that
 goes wrong inside a handler is logged and answered with a generic
 ``UNAVAILABLE``/``NODE_UNAVAILABLE`` so the caller retries; it is never stored
 and never ends the server (REQ-ERR-003).
@@ -13,9 +17,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NoReturn, TypeVar, cast
+from typing import Any, Final, NoReturn, TypeVar, cast
 
 import grpc
 from google.protobuf import any_pb2
@@ -27,7 +31,16 @@ from reference_node.core import errors
 __all__ = [
     "CODE_BY_ERROR",
     "DOMAIN",
+    "MAX_DESCRIPTION_BYTES",
+    "MAX_FIELD_BYTES",
+    "MAX_FIELD_VIOLATIONS",
+    "MAX_MESSAGE_BYTES",
+    "MAX_VIOLATION_REASON_BYTES",
+    "TRUNCATION_MARK",
+    "VIOLATIONS_OMITTED",
+    "VIOLATIONS_TOTAL",
     "abort_with",
+    "bounded_text",
     "code_of",
     "grpc_code_of",
     "map_errors",
@@ -42,6 +55,19 @@ logger = logging.getLogger(__name__)
 
 #: ``ErrorInfo.domain`` of every refusal (REQ-ERR-001).
 DOMAIN = "eco.wco.org"
+
+#: At most this many field violations are listed in a refusal's BadRequest (REQ-ERR-004).
+MAX_FIELD_VIOLATIONS: Final = 20
+#: Limits, in bytes of UTF-8, of the texts of a refusal (REQ-ERR-004).
+MAX_FIELD_BYTES: Final = 64
+MAX_DESCRIPTION_BYTES: Final = 128
+MAX_VIOLATION_REASON_BYTES: Final = 32
+MAX_MESSAGE_BYTES: Final = 128
+#: Appended to a text cut to its limit (REQ-ERR-004).
+TRUNCATION_MARK: Final = "..."
+#: ``ErrorInfo.metadata`` keys of a refusal carrying a BadRequest (REQ-ERR-004).
+VIOLATIONS_TOTAL: Final = "violations_total"
+VIOLATIONS_OMITTED: Final = "violations_omitted"
 
 #: THE table: error class -> gRPC status code (docs/spec.md section 9, REQ-ERR-002).
 CODE_BY_ERROR: Mapping[type[errors.EcoError], grpc.StatusCode] = MappingProxyType(
@@ -93,27 +119,60 @@ def code_of(error: errors.EcoError) -> int:
     return number
 
 
+def bounded_text(text: str, limit: int) -> str:
+    """Cut ``text`` to at most ``limit`` bytes of UTF-8 (REQ-ERR-004).
+
+    A text within the limit is returned unchanged. A longer one becomes the
+    longest prefix of whole characters whose encoding takes at most
+    ``limit - 3`` bytes, followed by :data:`TRUNCATION_MARK`. A lone surrogate
+    (never produced by protobuf parsing) becomes ``?`` so the result always encodes.
+    """
+    data = text.encode("utf-8", "replace")
+    if len(data) <= limit:
+        return data.decode("utf-8")
+    keep = limit - len(TRUNCATION_MARK.encode())
+    return data[:keep].decode("utf-8", "ignore") + TRUNCATION_MARK
+
+
+def _bad_request(violations: Sequence[errors.FieldViolation]) -> error_details_pb2.BadRequest:
+    """The BadRequest listing the first :data:`MAX_FIELD_VIOLATIONS` violations, texts cut."""
+    return error_details_pb2.BadRequest(
+        field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(
+                field=bounded_text(v.field, MAX_FIELD_BYTES),
+                description=bounded_text(v.description, MAX_DESCRIPTION_BYTES),
+                reason=bounded_text(v.code, MAX_VIOLATION_REASON_BYTES),
+            )
+            for v in violations[:MAX_FIELD_VIOLATIONS]
+        ]
+    )
+
+
 def to_rpc_status(error: errors.EcoError) -> status_pb2.Status:
-    """Build the ``google.rpc.Status`` of a refusal (REQ-ERR-001).
+    """Build the ``google.rpc.Status`` of a refusal (REQ-ERR-001, REQ-ERR-004).
 
     One ``ErrorInfo`` with the reason and domain; for FIELD_MISSING and
-    FIELD_INVALID (or any error carrying violations) one ``BadRequest`` with
-    every violation's field path and description.
+    FIELD_INVALID (or any error carrying violations) one ``BadRequest`` with the
+    first :data:`MAX_FIELD_VIOLATIONS` violations in the order the checks found
+    them, and ``violations_total`` / ``violations_omitted`` in the ErrorInfo's
+    metadata. The message and every field path, description and rule code are
+    cut to their byte limits, so the status fits a stock client's 8 KiB trailer
+    limit whatever the input.
     """
-    status = status_pb2.Status(code=code_of(error), message=error.message)
+    status = status_pb2.Status(
+        code=code_of(error), message=bounded_text(error.message, MAX_MESSAGE_BYTES)
+    )
     info = error_details_pb2.ErrorInfo(reason=error.reason, domain=DOMAIN)
+    bad: error_details_pb2.BadRequest | None = None
+    if error.violations or isinstance(error, _FIELD_ERRORS):
+        bad = _bad_request(error.violations)
+        total = len(error.violations)
+        info.metadata[VIOLATIONS_TOTAL] = str(total)
+        info.metadata[VIOLATIONS_OMITTED] = str(total - len(bad.field_violations))
     detail = any_pb2.Any()
     detail.Pack(info)
     status.details.append(detail)
-    if error.violations or isinstance(error, _FIELD_ERRORS):
-        bad = error_details_pb2.BadRequest(
-            field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(
-                    field=v.field, description=v.description, reason=v.code
-                )
-                for v in error.violations
-            ]
-        )
+    if bad is not None:
         packed = any_pb2.Any()
         packed.Pack(bad)
         status.details.append(packed)

@@ -6,8 +6,10 @@ Copyright the e-CO exchange authors. Licensed under the Apache License 2.0.
 The closed set of error reasons. Every refusal is a google.rpc.Status with
 exactly one google.rpc.ErrorInfo whose domain is "eco.wco.org" and whose
 reason is the name of one ErrorReason value without the "ERROR_REASON_"
-prefix; field errors add a google.rpc.BadRequest. Spec: docs/spec.md
-section 9 (REQ-ERR-*).
+prefix; field errors add a google.rpc.BadRequest. The BadRequest lists at
+most 20 violations and the ErrorInfo metadata counts them all under the keys
+"violations_total" and "violations_omitted" (decimal strings); texts are cut
+to byte limits (REQ-ERR-004). Spec: docs/spec.md section 9 (REQ-ERR-*).
 """
 
 from collections import abc as _abc
