@@ -6,7 +6,9 @@ countries XA and XC, pointing at PKI files the suite generated, and spawns
 ``python -m reference_node adapter --config <file>``. That one process is the
 node (gRPC server on a free port written to ``port_file``) and speaks the
 adapter protocol on its standard input and output; the suite never imports
-the reference node.
+the reference node. The configuration lowers one limit below the reference node's default:
+a submission stream carries at most :data:`STREAM_DOCUMENTS` documents, so the case that
+sends a stream one request longer than the published limit stays quick (REQ-LIM-001).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from conformance.adapter_client import AdapterClient, AdapterError
 from conformance.errors import EmbeddedNodeError
 from conformance.pki import SuitePki
 
-__all__ = ["EmbeddedNode", "node_command", "write_node_config"]
+__all__ = ["STREAM_DOCUMENTS", "EmbeddedNode", "node_command", "write_node_config"]
 
 logger = logging.getLogger(__name__)
 
 _START_TIMEOUT: Final = 60.0
+#: ``[limits] max_stream_documents`` of the node under test (the reference default is 10000).
+STREAM_DOCUMENTS: Final = 100
 
 
 def _toml_str(value: str) -> str:
@@ -94,6 +98,9 @@ def write_node_config(
         f"node_signer_chain = {path(cc, 'node-signer.pem')}",
         f"node_signer_key = {path(cc, 'node-signer.key')}",
         f"trust_anchors = {path(cc, 'anchors.pem')}",
+        "",
+        "[limits]",
+        f"max_stream_documents = {STREAM_DOCUMENTS}",
     ]
     for partner in pki.suite_countries:
         lines += [

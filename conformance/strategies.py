@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
+from google.protobuf import timestamp_pb2
 from google.type import date_pb2, decimal_pb2  # type: ignore[import-untyped]
 from hypothesis import strategies as st
 
@@ -29,12 +30,14 @@ from wco.eco.v1 import certificate_pb2, lifecycle_pb2, node_service_pb2
 
 __all__ = [
     "AGREEMENT_FORMS",
+    "EDGE_NANOS",
     "MANDATORY_FIELDS",
     "CoContext",
     "CodeLists",
     "InvalidCase",
     "date_msg",
     "decimal_values",
+    "edge_time",
     "invalid_certificates",
     "invalid_rule_names",
     "safe_text",
@@ -834,6 +837,20 @@ def status_change(
     change = lifecycle_pb2.StatusChange(certificate=ref, new_state=new_state, reason=reason)
     change.effective_time.FromDatetime(effective)
     return change
+
+
+#: ``nanos`` at both ends of google.protobuf.Timestamp's range (0..999999999), by name.
+EDGE_NANOS: Final[Mapping[str, int]] = {"whole-second": 0, "last-nanosecond": 999_999_999}
+
+
+def edge_time(nanos: int) -> timestamp_pb2.Timestamp:
+    """A past instant (two seconds ago, to the second) with ``nanos`` as its fraction.
+
+    For the effective times of section 7 at the ends of the Timestamp range: the suite's
+    clock practically never gives a fraction of exactly 0 or 999999999.
+    """
+    seconds = int(dt.datetime.now(dt.UTC).timestamp()) - 2
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos)
 
 
 def reference_of(co: certificate_pb2.CertificateOfOrigin) -> certificate_pb2.CertificateReference:

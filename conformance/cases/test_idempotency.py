@@ -287,3 +287,48 @@ def test_conflict_across_unary_and_stream(
             rule=rule,
         )
     _assert_unchanged(target, first, receipt, rule)
+
+
+#: Payload type of each document kind the cases store or resubmit under.
+PAYLOAD_TYPES: Final[Mapping[str, str]] = {
+    "certificate": envelopes.PAYLOAD_TYPE_CERTIFICATE,
+    "import-outcome": envelopes.PAYLOAD_TYPE_IMPORT_OUTCOME,
+    "status-change": envelopes.PAYLOAD_TYPE_STATUS_CHANGE,
+}
+
+
+@pytest.mark.obligation("idempotency", "exact")
+@pytest.mark.requirement("REQ-IDEM-003", "REQ-PUSH-002", "REQ-GET-001")
+@pytest.mark.parametrize(
+    ("stored", "resubmitted"),
+    [
+        ("certificate", "status-change"),
+        ("certificate", "import-outcome"),
+        ("status-change", "certificate"),
+        ("status-change", "import-outcome"),
+    ],
+)
+def test_same_bytes_under_another_payload_type(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists, stored: str, resubmitted: str
+) -> None:
+    """The stored payload bytes under another payload type and the same id: DUPLICATE_CONFLICT.
+
+    REQ-IDEM-003 compares the payload type as well as the bytes. Both orders are tried: a type
+    named after the stored one (certificate, then status-change) and one named before it
+    (status-change, then certificate or import-outcome), so a comparison that orders the
+    types instead of testing them for equality is seen either way. Step 3 of section 5.4
+    comes before the payload type is parsed, so the bytes need not parse as the new type.
+    """
+    first, receipt = _first(target, suite_pki, code_lists, stored)
+    envelope = envelopes.sign_envelope(
+        PAYLOAD_TYPES[resubmitted], first.envelope.payload, [suite_pki.country(XA).authority]
+    )
+    assert envelope.payload == first.envelope.payload
+    rule = f"REQ-IDEM-003 ({stored} stored, the same bytes as {resubmitted})"
+    assert_refused(
+        target.submit(XA, _again(first, envelope).request),
+        code="ALREADY_EXISTS",
+        reason="DUPLICATE_CONFLICT",
+        rule=rule,
+    )
+    _assert_unchanged(target, first, receipt, rule)

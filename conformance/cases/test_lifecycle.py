@@ -42,7 +42,14 @@ from conformance.receiver import (
     status_request,
     submit_certificate,
 )
-from conformance.strategies import CodeLists, reference_of, status_change, unique_number
+from conformance.strategies import (
+    EDGE_NANOS,
+    CodeLists,
+    edge_time,
+    reference_of,
+    status_change,
+    unique_number,
+)
 from wco.eco.v1 import certificate_pb2, exchange_service_pb2, lifecycle_pb2
 
 pytestmark = [pytest.mark.profile("lifecycle")]
@@ -201,6 +208,31 @@ def test_status_change_missing_field(lc: Lifecycle, missing: str) -> None:
     )
     assert_not_readable(lc.target, caller=XA, request_id=sub.request_id)
     assert lc.status(co).issuer_state == ISSUED
+
+
+@pytest.mark.obligation("boundary")
+@pytest.mark.requirement("REQ-LC-002", "REQ-GET-001")
+@pytest.mark.parametrize("edge", sorted(EDGE_NANOS))
+def test_status_change_effective_time_edges(lc: Lifecycle, edge: str) -> None:
+    """A StatusChange whose effective_time has nanos 0 or 999999999 is accepted (REQ-LC-002).
+
+    Both are valid Timestamps; a node that reads nanos 0 as "absent" or bounds the fraction
+    one off refuses them.
+    """
+    co = lc.issue()
+    change = status_change(reference_of(co), CANCELLED, effective=dt.datetime.now(dt.UTC))
+    change.effective_time.CopyFrom(edge_time(EDGE_NANOS[edge]))
+    submission = signed_submission(
+        change.SerializeToString(),
+        lc.authority,
+        caller=XA,
+        payload_type=envelopes.PAYLOAD_TYPE_STATUS_CHANGE,
+    )
+    _accept(lc, submission, lc.target.submit(XA, submission.request), f"REQ-LC-002 {edge}")
+    assert lc.status(co).issuer_state == CANCELLED, (
+        f"REQ-LC-002: the StatusChange with effective_time nanos {EDGE_NANOS[edge]} was "
+        "receipted but the CO is not CANCELLED"
+    )
 
 
 @pytest.mark.requirement("REQ-LC-001")

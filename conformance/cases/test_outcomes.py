@@ -52,7 +52,14 @@ from conformance.judge import (
 from conformance.partner import PartnerNode, SenderHarness
 from conformance.pki import Credential, SuitePki
 from conformance.receiver import minimal_certificate, status_request
-from conformance.strategies import CoContext, CodeLists, reference_of, unique_number
+from conformance.strategies import (
+    EDGE_NANOS,
+    CoContext,
+    CodeLists,
+    edge_time,
+    reference_of,
+    unique_number,
+)
 from wco.eco.v1 import certificate_pb2, envelope_pb2, exchange_service_pb2, lifecycle_pb2
 
 pytestmark = [pytest.mark.profile("lifecycle")]
@@ -329,6 +336,31 @@ def test_decision_then_uses_until_fully_used(exporter: Exporter) -> None:
         reason="ILLEGAL_TRANSITION",
         rule="REQ-LC-006 second use after FULLY_USED",
     )
+
+
+@pytest.mark.obligation("boundary")
+@pytest.mark.requirement("REQ-LC-005", "REQ-LC-010", "REQ-GET-001")
+def test_effective_time_whole_second_and_last_nanosecond(exporter: Exporter) -> None:
+    """ImportOutcomes whose effective_time has nanos 0, then 999999999, are both applied.
+
+    Both are valid Timestamps (section 7 sets no other rule on an outcome's time): ACCEPTED
+    at a whole second, then PARTIALLY_USED at the last nanosecond of a second.
+    """
+    co = exporter.issue()
+    ref = reference_of(co)
+    steps = [
+        (import_outcome(ref, ACCEPTED), "whole-second"),
+        (import_outcome(ref, PARTIALLY, usages=[(1, "1")]), "last-nanosecond"),
+    ]
+    for outcome, edge in steps:
+        outcome.effective_time.CopyFrom(edge_time(EDGE_NANOS[edge]))
+        name = _name(outcome.new_state)
+        exporter.accept(outcome, rule=f"REQ-LC-005 {name}, effective_time {edge}")
+        shown = exporter.status(co).import_state
+        assert shown == outcome.new_state, (
+            f"REQ-LC-010: after {name} with effective_time nanos "
+            f"{outcome.effective_time.nanos} the node shows {_name(shown)}"
+        )
 
 
 @pytest.mark.requirement("REQ-LC-005", "REQ-LC-010")

@@ -33,7 +33,7 @@ from conformance.judge import (
 from conformance.pki import SuitePki
 from conformance.receiver import context_for, minimal_certificate
 from conformance.strategies import CodeLists, reference_of
-from wco.eco.v1 import certificate_pb2, envelope_pb2, exchange_service_pb2
+from wco.eco.v1 import certificate_pb2, envelope_pb2, exchange_service_pb2, node_service_pb2
 
 pytestmark = [pytest.mark.profile("core")]
 
@@ -291,4 +291,63 @@ def test_stream_refuses_the_bad_document_and_receipts_the_others(
         request_id=bad.submission.request_id if bad.request_id_unused else None,
         certificate=bad.certificate,
         rule=f"REQ-PUSH-002 {name} (refused in a stream)",
+    )
+
+
+#: Most requests the stream-length case sends (the published limit plus one); a node that
+#: publishes more is not tried, since the stream would take too long to send and judge.
+STREAM_LENGTH_CEILING: Final = 10_001
+
+
+def _cheap_requests(count: int) -> list[exchange_service_pb2.SubmitDocumentStreamRequest]:
+    """Requests refused at step 2 of section 5.4 (request id missing): nothing to verify."""
+    return [exchange_service_pb2.SubmitDocumentStreamRequest() for _ in range(count)]
+
+
+@pytest.mark.obligation("boundary")
+@pytest.mark.requirement("REQ-LIM-001", "REQ-PUSH-005", "REQ-ERR-001", "REQ-ERR-002")
+def test_stream_of_the_published_length_and_one_more(
+    target: Target, node_info: node_service_pb2.NodeInfo
+) -> None:
+    """``max_stream_documents`` requests are each answered; the one after is MESSAGE_TOO_LARGE.
+
+    REQ-LIM-001: a batch larger than the published limit is refused RESOURCE_EXHAUSTED
+    ``MESSAGE_TOO_LARGE``; up to the limit every request gets its own answer (REQ-PUSH-005).
+    The requests carry no request id, so each one within the limit is INVALID_ARGUMENT
+    ``REQUEST_ID_INVALID`` at step 2 (request id and size limits), cheap to answer.
+    """
+    limit = node_info.limits.max_stream_documents
+    if limit + 1 > STREAM_LENGTH_CEILING:
+        pytest.skip(
+            f"the node publishes max_stream_documents = {limit}; the suite sends at most "
+            f"{STREAM_LENGTH_CEILING} requests in one stream, so the limit is not tried"
+        )
+    responses, ended = target.submit_stream(XA, _cheap_requests(limit + 1))
+    rule = f"REQ-LIM-001/REQ-PUSH-005 (max_stream_documents = {limit})"
+    assert ended is None, f"{rule}: the stream ended with {ended.summary()}"
+    assert len(responses) == limit + 1, (
+        f"{rule}: {len(responses)} responses to {limit + 1} requests"
+    )
+    for index, response in enumerate(responses):
+        expected = (
+            ("RESOURCE_EXHAUSTED", "MESSAGE_TOO_LARGE")
+            if index == limit
+            else ("INVALID_ARGUMENT", "REQUEST_ID_INVALID")
+        )
+        assert response.WhichOneof("result") == "error", (
+            f"{rule}: request {index + 1} (no request id) got a receipt"
+        )
+        refusal = refusal_from_status(response.error)
+        if (refusal.code.name, refusal.reason) != expected:
+            assert_refused(
+                Outcome(refusal=refusal),
+                code=expected[0],
+                reason=expected[1],
+                rule=f"{rule}, request {index + 1} of {limit + 1}",
+            )
+    assert_refused(
+        Outcome(refusal=refusal_from_status(responses[-1].error)),
+        code="RESOURCE_EXHAUSTED",
+        reason="MESSAGE_TOO_LARGE",
+        rule=f"{rule}, request {limit + 1}",
     )
