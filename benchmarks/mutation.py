@@ -74,7 +74,7 @@ Run (from a throw-away clone with its own virtualenv holding cosmic-ray)::
         --work-dir /tmp/eco-mutation-2
 
 ``rerun`` runs the survivors of an earlier session again with the current suite (the
-mutated modules must be unchanged); killed mutants keep their result.
+modules holding them must be unchanged); killed mutants keep their result.
 
 This is a measurement, not a test: nothing runs it in CI.
 """
@@ -472,27 +472,16 @@ def _execute(
 def cmd_rerun(args: argparse.Namespace) -> int:
     """Run again, with the current suite, the survivors of an earlier session.
 
-    The mutated modules must be byte for byte those of the earlier session (checked),
-    so each work item still names the same mutation. Killed mutants keep their result:
-    the suite only ever gains cases, so a mutant it killed stays killed. A new baseline
-    sets the timeout, since the suite's duration has changed.
+    The modules holding the mutants to rerun must be byte for byte those of the earlier
+    session (checked), so each work item still names the same mutation. Killed mutants
+    keep their result: the suite only ever gains cases, so a mutant it killed stays
+    killed. A new baseline sets the timeout, since the suite's duration has changed.
     """
     source_dir: Path = args.from_dir.resolve()
     work_dir: Path = args.work_dir.resolve()
     source: Path = args.tree.resolve()
     if work_dir in (source, source_dir) or source in work_dir.parents:
         raise SystemExit("error: --work-dir must be new and outside the repository")
-    old_tree = source_dir / "tree-1"
-    changed = [
-        m
-        for m in module_paths(source)
-        if not (old_tree / m).is_file() or (old_tree / m).read_bytes() != (source / m).read_bytes()
-    ]
-    if changed:
-        raise SystemExit(
-            f"error: {len(changed)} mutated modules differ from the earlier session "
-            f"(first: {changed[0]}); start a new session with `run`"
-        )
     survivors = json.loads((source_dir / "survivors.json").read_text(encoding="utf-8"))
     jobs = {s["job_id"] for s in survivors}
     if args.jobs is not None:
@@ -501,6 +490,19 @@ def cmd_rerun(args: argparse.Namespace) -> int:
         if unknown:
             raise SystemExit(f"error: {len(unknown)} job ids of --jobs are not survivors")
         jobs = wanted
+    # A work item names its mutation by position in its module: that module must be
+    # unchanged. Other modules may have changed; they are part of the node under test.
+    old_tree = source_dir / "tree-1"
+    changed = sorted(
+        m
+        for m in {s["module"] for s in survivors if s["job_id"] in jobs}
+        if not (old_tree / m).is_file() or (old_tree / m).read_bytes() != (source / m).read_bytes()
+    )
+    if changed:
+        raise SystemExit(
+            f"error: {len(changed)} modules with mutants to rerun differ from the earlier "
+            f"session (first: {changed[0]}); start a new session with `run`"
+        )
     work_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source_dir / "session.sqlite", work_dir / "session.sqlite")
     with sqlite3.connect(work_dir / "session.sqlite") as db:
