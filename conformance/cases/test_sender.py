@@ -259,11 +259,13 @@ def test_receipt_wrong_in_one_field_is_not_delivery(
     """A validly signed receipt wrong in one field leaves the document pending.
 
     The partner stores the CO but answers its first arrival with XA's receipt altered in
-    exactly one field (payload digest, request id, signer not XA's node signer, receiver
-    or sender country, delivery status FAILED) and correctly signed. The node must not take
-    that as delivery (REQ-PUSH-004: signer, request id and digest checked; REQ-PUSH-003: the
-    receipt names both countries and a delivered status): it retries with the same request
-    id and bytes, and the outbox ends DELIVERED with the correct receipt, stored once.
+    exactly one field (payload digest, request id, signer not XA's node signer but XA's
+    issuing authority or the node signer of the third country XC, receiver or sender country,
+    delivery status FAILED) and correctly signed. The node must not take that as delivery
+    (REQ-PUSH-004: the signer is the node signer of the recipient country, request id and
+    digest checked; REQ-PUSH-003: the receipt names both countries and a delivered status):
+    it retries with the same request id and bytes, and the outbox ends DELIVERED with the
+    correct receipt, stored once.
     """
     co = _simple_certificate(co_context)
     sender.partner.plan_certificate(co.certificate_number, PartnerAction.wrong_receipt(fault))

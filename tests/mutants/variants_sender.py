@@ -1,0 +1,71 @@
+"""Faulty variants: the sender role and the outcomes a node issues.
+
+Each variant reproduces a survivor of mutation testing (docs/conformance-mutation.md,
+"Missing cases") as one named change of the reference node:
+
+- receipts (docs/spec.md REQ-PUSH-004): the sender takes a receipt signed by the node signer
+  of a country other than the recipient;
+- background delivery (REQ-PUSH-006): the outbox worker that delivers and retries without the
+  adapter's ``deliver`` command stops, either at once or as soon as a retry is scheduled;
+- import outcomes (REQ-LC-005): the ImportOutcome the node issues gets the recording time
+  instead of the ``effective_time`` it was given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from typing import Any, Final
+
+from .patching import replace_function
+from .variants import _variant
+
+_SENDER: Final = ("sender",)
+_LIFECYCLE: Final = ("lifecycle",)
+
+
+# -- receipts (REQ-PUSH-004) ----------------------------------------------------------------
+
+
+@_variant(
+    "accept-receipt-from-any-node-signer",
+    fault="the sender takes a receipt signed by the node signer of any trusted country as the "
+    "recipient's, not only by the recipient country's node signer",
+    area="sender",
+    requirements=("REQ-PUSH-004",),
+    profiles=_SENDER,
+)
+def _accept_receipt_from_any_node_signer() -> None:
+    class AnyCountry:
+        """The trust store, reporting a verified node signer as one of the expected country."""
+
+        def __init__(self, trust: Any, country: str) -> None:
+            self._trust = trust
+            self._country = country
+
+        def verify_envelope(self, envelope: Any, *, at: Any) -> Any:
+            signer = self._trust.verify_envelope(envelope, at=at)
+            if not signer.identity.is_node:
+                return signer
+            identity = dataclasses.replace(signer.identity, country=self._country)
+            return dataclasses.replace(signer, identity=identity)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._trust, name)
+
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def verify_receipt(
+            receipt_envelope: Any, *, trust: Any, receiver_country: str, **kwargs: Any
+        ) -> Any:
+            return original(
+                receipt_envelope,
+                trust=AnyCountry(trust, receiver_country),
+                receiver_country=receiver_country,
+                **kwargs,
+            )
+
+        return verify_receipt
+
+    replace_function("core.receipts", "verify_receipt", make)
