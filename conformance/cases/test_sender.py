@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from typing import Final
 
 import grpc
 import pytest
@@ -492,20 +493,7 @@ def test_node_sends_its_import_outcome(
     sender: SenderHarness, target: Target, suite_pki: SuitePki
 ) -> None:
     """As importer, the node's outcome on XA's CO reaches XA signed by the node's country."""
-    xa = suite_pki.country("XA")
-    co = simple_certificate(
-        number=unique_number("O"),
-        exporting_country="XA",
-        importing_country=target.node_country,
-        authority_id=xa.authority_id,
-        today=dt.datetime.now(dt.UTC).date(),
-    )
-    envelope = sign_envelope(offline.CERTIFICATE_TYPE, co.SerializeToString(), [xa.authority])
-    pushed = target.submit(
-        "XA",
-        exchange_service_pb2.SubmitDocumentRequest(request_id=str(uuid.uuid4()), envelope=envelope),
-    )
-    assert pushed.ok, f"the node refused a valid CO from XA: {pushed.summary()}"
+    co = _received_from_xa(target, suite_pki)
     queued = sender.record_import_outcome(
         _outcome(reference_of(co), "", lifecycle_pb2.IMPORT_STATE_ACCEPTED)
     )
@@ -521,3 +509,70 @@ def test_node_sends_its_import_outcome(
     assert _import_state(target, reference_of(co)).import_state == (
         lifecycle_pb2.IMPORT_STATE_ACCEPTED
     )
+
+
+def _received_from_xa(target: Target, suite_pki: SuitePki) -> certificate_pb2.CertificateOfOrigin:
+    """A CO from XA to the node, pushed and accepted, on which the node can record outcomes."""
+    xa = suite_pki.country("XA")
+    co = simple_certificate(
+        number=unique_number("O"),
+        exporting_country="XA",
+        importing_country=target.node_country,
+        authority_id=xa.authority_id,
+        today=dt.datetime.now(dt.UTC).date(),
+    )
+    envelope = sign_envelope(offline.CERTIFICATE_TYPE, co.SerializeToString(), [xa.authority])
+    pushed = target.submit(
+        "XA",
+        exchange_service_pb2.SubmitDocumentRequest(request_id=str(uuid.uuid4()), envelope=envelope),
+    )
+    assert pushed.ok, f"the node refused a valid CO from XA: {pushed.summary()}"
+    return co
+
+
+#: A fixed past effective time with nanoseconds, so a substitute clock value cannot match it.
+_GIVEN_EFFECTIVE_TIME: Final = dt.datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=dt.UTC)
+
+
+@pytest.mark.profile("lifecycle")
+@pytest.mark.obligation("accept")
+@pytest.mark.requirement("REQ-LC-005")
+@pytest.mark.parametrize("given", [True, False], ids=["given", "not-given"])
+def test_node_import_outcome_keeps_its_effective_time(
+    sender: SenderHarness, target: Target, suite_pki: SuitePki, given: bool
+) -> None:
+    """The ImportOutcome the node issues carries the effective time it was given, unchanged.
+
+    docs/spec.md section 7, REQ-LC-005: an ImportOutcome a node issues carries
+    ``effective_time``, the time its customs gave (here a fixed past instant with
+    nanoseconds, sent through ``RecordImportOutcome``), or, when none was given, the time
+    the node recorded it (between just before and just after the adapter command).
+    """
+    co = _received_from_xa(target, suite_pki)
+    outcome = lifecycle_pb2.ImportOutcome(
+        certificate=reference_of(co), new_state=lifecycle_pb2.IMPORT_STATE_ACCEPTED
+    )
+    if given:
+        outcome.effective_time.FromDatetime(_GIVEN_EFFECTIVE_TIME)
+        outcome.effective_time.nanos += 789
+    expected = outcome.effective_time.ToNanoseconds()
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    queued = sender.record_import_outcome(outcome)
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    _settle(sender, queued.request_id)
+    document = _single_good_arrival(sender, queued.request_id).document
+    assert isinstance(document, lifecycle_pb2.ImportOutcome)
+    assert document.HasField("effective_time"), (
+        "REQ-LC-005: the node's ImportOutcome carries no effective_time"
+    )
+    if given:
+        assert document.effective_time.ToNanoseconds() == expected, (
+            f"REQ-LC-005: effective_time {document.effective_time.ToJsonString()} is not the "
+            f"one given, {outcome.effective_time.ToJsonString()}"
+        )
+    else:
+        recorded = document.effective_time.ToDatetime(dt.UTC)
+        assert before <= recorded <= after, (
+            f"REQ-LC-005: effective_time {recorded.isoformat()} is not the recording time "
+            f"(between {before.isoformat()} and {after.isoformat()})"
+        )

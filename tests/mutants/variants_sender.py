@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, Final
 
-from .patching import replace_function
+from .patching import patch_method, replace_function
 from .variants import _variant
 
 _SENDER: Final = ("sender",)
@@ -69,3 +69,28 @@ def _accept_receipt_from_any_node_signer() -> None:
         return verify_receipt
 
     replace_function("core.receipts", "verify_receipt", make)
+
+
+# -- import outcomes (REQ-LC-005) -----------------------------------------------------------
+
+
+@_variant(
+    "import-outcome-effective-time-overwritten",
+    fault="the ImportOutcome the node issues carries the time it was recorded instead of the "
+    "effective_time its customs gave",
+    area="lifecycle",
+    requirements=("REQ-LC-005",),
+    profiles=_LIFECYCLE,
+)
+def _import_outcome_effective_time_overwritten() -> None:
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def record_import_outcome(self: Any, outcome: Any) -> Any:
+            recorded = type(outcome)()
+            recorded.CopyFrom(outcome)
+            recorded.ClearField("effective_time")
+            return original(self, recorded)
+
+        return record_import_outcome
+
+    patch_method("service", "Node", "record_import_outcome", make)
