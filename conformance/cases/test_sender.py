@@ -11,6 +11,7 @@ node's outbox report, and the node's own GetDocument.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Final
@@ -283,6 +284,65 @@ def test_receipt_wrong_in_one_field_is_not_delivery(
     )
     _check_outbox_receipt(sender, queued.request_id, receipt)
     assert sender.partner.stored_request_ids().count(queued.request_id) == 1
+
+
+#: Allowed per step when the adapter gives no bound (docs/conformance.md "Adapter protocol").
+_DEFAULT_UNPROMPTED_BOUND_S: Final = 30.0
+#: Added to the adapter's bound for scheduling on a loaded machine.
+_UNPROMPTED_SLACK_S: Final = 2.0
+
+
+@pytest.mark.obligation("accept")
+@pytest.mark.requirement("REQ-PUSH-006")
+def test_node_delivers_and_retries_without_deliver_command(
+    sender: SenderHarness, co_context: CoContext
+) -> None:
+    """The node delivers a queued CO, and retries it after UNAVAILABLE, on its own.
+
+    No ``deliver`` command is sent. The partner answers the first attempt UNAVAILABLE; the
+    retry (REQ-PUSH-006: same request id and bytes) must arrive, and the outbox must say
+    DELIVERED, without the suite asking. The spec sets no time bound on retries, so each step
+    (first attempt, retry) may take the ``unprompted_delivery_bound_ms`` the adapter's
+    describe gives, plus 2 s of slack, or 30 s when it gives none. An adapter whose node
+    delivers only on ``deliver`` (``delivers_unprompted`` false) gets the case not run.
+    """
+    described = sender.describe()
+    if not described.delivers_unprompted:
+        pytest.skip(
+            "the adapter says its node does not deliver without the deliver command "
+            "(DescribeResult.delivers_unprompted is false)"
+        )
+    step = (
+        described.unprompted_delivery_bound_ms / 1000.0
+        if described.unprompted_delivery_bound_ms
+        else _DEFAULT_UNPROMPTED_BOUND_S
+    )
+    bound = 2 * (step + _UNPROMPTED_SLACK_S)
+    co = _simple_certificate(co_context)
+    sender.partner.plan_certificate(co.certificate_number, PartnerAction.unavailable())
+    queued = sender.issue(co)
+    rid = queued.request_id.lower()
+    arrivals = sender.partner.wait_for(
+        lambda seen: sum(a.request_id.lower() == rid for a in seen) >= 2, timeout=bound
+    )
+    mine = [a for a in arrivals if a.request_id.lower() == rid]
+    assert mine, f"REQ-PUSH-006: nothing arrived within {bound:.1f} s without a deliver command"
+    assert len(mine) >= 2, (
+        f"REQ-PUSH-006: no retry after UNAVAILABLE within {bound:.1f} s without a deliver command"
+    )
+    assert mine[0].action == "unavailable"
+    assert {a.envelope_bytes for a in mine} == {mine[0].envelope_bytes}
+    assert sender.partner.receipt_for(queued.request_id) is not None
+    deadline = time.monotonic() + step + _UNPROMPTED_SLACK_S
+    entry = sender.outbox().get(rid)
+    while (entry is None or entry.status not in _DELIVERED) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        entry = sender.outbox().get(rid)
+    assert entry is not None, f"request {queued.request_id} is not in the node's outbox"
+    assert entry.status in _DELIVERED, (
+        f"outbox status {envelope_pb2.DeliveryStatus.Name(entry.status)} after a delivery "
+        "the partner receipted, without a deliver command"
+    )
 
 
 def _simple_certificate(co_context: CoContext) -> certificate_pb2.CertificateOfOrigin:

@@ -71,6 +71,54 @@ def _accept_receipt_from_any_node_signer() -> None:
     replace_function("core.receipts", "verify_receipt", make)
 
 
+# -- background delivery (REQ-PUSH-006) ----------------------------------------------------
+
+
+def _background_loop_fails(*, when_idle: bool) -> None:
+    """The store's next due time, read only by the background outbox loop, raises TypeError.
+
+    ``when_idle``: when nothing is due (the loop dies at its first idle pass, before anything
+    is queued); else when a retry is scheduled for later (the loop dies after the first
+    refused attempt). The adapter's ``deliver`` does not read it and still delivers.
+    """
+
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def next_due_time(self: Any) -> Any:
+            due = original(self)
+            if (due is None) == when_idle:
+                raise TypeError("unsupported operand type(s) for the outbox wait")
+            return due
+
+        return next_due_time
+
+    patch_method("store.sqlite", "SqliteStore", "next_due_time", make)
+
+
+@_variant(
+    "outbox-loop-dies-when-idle",
+    fault="the background outbox loop dies the first time nothing is due, so documents are "
+    "delivered and retried only on the adapter's deliver command",
+    area="sender",
+    requirements=("REQ-PUSH-006",),
+    profiles=_SENDER,
+)
+def _outbox_loop_dies_when_idle() -> None:
+    _background_loop_fails(when_idle=True)
+
+
+@_variant(
+    "outbox-loop-dies-at-first-retry",
+    fault="the background outbox loop dies once a retry is scheduled for later, so a refused "
+    "attempt is retried only on the adapter's deliver command",
+    area="sender",
+    requirements=("REQ-PUSH-006",),
+    profiles=_SENDER,
+)
+def _outbox_loop_dies_at_first_retry() -> None:
+    _background_loop_fails(when_idle=False)
+
+
 # -- import outcomes (REQ-LC-005) -----------------------------------------------------------
 
 
