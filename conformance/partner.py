@@ -86,18 +86,21 @@ ReceiptFault = Literal[
     "payload_sha256",
     "request_id",
     "signer",
+    "third_country_signer",
     "receiver_country",
     "sender_country",
     "delivery_status",
 ]
 """What a ``wrong_receipt`` answer gets wrong, one thing at a time (docs/spec.md REQ-PUSH-003):
 the payload digest, the request id, the signer (XA's issuing authority instead of its node
-signer), either country (XC instead of XA or the node's), or the delivery status (FAILED)."""
+signer, or the node signer of the third country XC), either country (XC instead of XA or the
+node's), or the delivery status (FAILED)."""
 
 RECEIPT_FAULTS: Final[tuple[ReceiptFault, ...]] = (
     "payload_sha256",
     "request_id",
     "signer",
+    "third_country_signer",
     "receiver_country",
     "sender_country",
     "delivery_status",
@@ -280,6 +283,7 @@ class PartnerNode:
         node_trust_anchors: Sequence[x509.Certificate],
         server_ca_pem: bytes,
         other_signer: Credential | None = None,
+        third_country_signer: Credential | None = None,
         clock: Callable[[], dt.datetime] | None = None,
         host: str = "127.0.0.1",
     ) -> None:
@@ -295,6 +299,8 @@ class PartnerNode:
             server_ca_pem: CA of ``server`` (what the node under test must trust).
             other_signer: a valid signer of ``country`` that is not its node signer (the
                 ``signer`` fault of :meth:`PartnerAction.wrong_receipt`).
+            third_country_signer: the node signer of a third country that the node under
+                test trusts (the ``third_country_signer`` fault).
             clock: current time, injected; default the real UTC clock.
             host: interface to bind (loopback by default).
         """
@@ -303,6 +309,7 @@ class PartnerNode:
         self._server_credential = server
         self._node_signer = node_signer
         self._other_signer = other_signer
+        self._third_country_signer = third_country_signer
         self._client_ca_pem = client_ca_pem
         self._anchors = {node_country: list(node_trust_anchors)}
         self.server_ca_pem = server_ca_pem
@@ -365,6 +372,7 @@ class PartnerNode:
             node_trust_anchors=node_trust_anchors,
             server_ca_pem=own.tls_ca_pem(),
             other_signer=own.authority,
+            third_country_signer=_third_country_node_signer(pki, country, target),
             clock=clock,
         )
 
@@ -810,6 +818,10 @@ class PartnerNode:
             if self._other_signer is None:
                 raise RuntimeError("the partner has no signer other than its node signer")
             signer = self._other_signer
+        elif fault == "third_country_signer":
+            if self._third_country_signer is None:
+                raise RuntimeError("the partner has no node signer of a third country")
+            signer = self._third_country_signer
         elif fault == "receiver_country":
             receipt.receiver_country = _OTHER_COUNTRY
         elif fault == "sender_country":
@@ -817,6 +829,14 @@ class PartnerNode:
         else:
             receipt.delivery_status = envelope_pb2.DELIVERY_STATUS_FAILED
         return sign_envelope(RECEIPT_TYPE, receipt.SerializeToString(), [signer])
+
+
+def _third_country_node_signer(pki: SuitePki, country: str, node_country: str) -> Credential | None:
+    """The node signer of the first suite country that is neither ``country`` nor the node's."""
+    for other in pki.suite_countries:
+        if other not in (country, node_country):
+            return pki.country(other).node_signer
+    return None
 
 
 def _certificate_number(envelope: envelope_pb2.Envelope) -> str:

@@ -33,7 +33,13 @@ from typing import IO, Any
 import grpc
 from google.rpc import status_pb2
 
-from reference_node.config import NodeConfig, PartnerConfig, apply_overrides, parse_address
+from reference_node.config import (
+    DeliveryConfig,
+    NodeConfig,
+    PartnerConfig,
+    apply_overrides,
+    parse_address,
+)
 from reference_node.core.documents import CertificateRef
 from reference_node.core.errors import EcoError
 from reference_node.errors import NodeError
@@ -164,6 +170,8 @@ class AdapterExecutor:
                     issuing_authority_id=node.config.node.authority_id,
                     implementation_name=node.config.node.implementation_name,
                     implementation_version=IMPLEMENTATION_VERSION,
+                    delivers_unprompted=True,
+                    unprompted_delivery_bound_ms=_unprompted_bound_ms(node.config.delivery),
                 )
             )
         if which == "configure_partner":
@@ -240,6 +248,16 @@ class AdapterExecutor:
             )
         self.runtime.worker.wake()
         return self._queued(issued)
+
+
+def _unprompted_bound_ms(delivery: DeliveryConfig) -> int:
+    """How long the outbox worker may take to attempt, or retry after UNAVAILABLE (ms).
+
+    A queued document wakes the worker at once; the first retry is due within
+    ``initial_backoff_ms`` (backoff of one attempt, jitter at most 1) and the worker looks
+    again within ``poll_interval_ms`` of it being due.
+    """
+    return delivery.initial_backoff_ms + delivery.poll_interval_ms
 
 
 def _read_exact(stream: IO[bytes], size: int) -> bytes | None:

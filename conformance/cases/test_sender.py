@@ -11,8 +11,10 @@ node's outbox report, and the node's own GetDocument.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from collections.abc import Iterator
+from typing import Final
 
 import grpc
 import pytest
@@ -259,11 +261,13 @@ def test_receipt_wrong_in_one_field_is_not_delivery(
     """A validly signed receipt wrong in one field leaves the document pending.
 
     The partner stores the CO but answers its first arrival with XA's receipt altered in
-    exactly one field (payload digest, request id, signer not XA's node signer, receiver
-    or sender country, delivery status FAILED) and correctly signed. The node must not take
-    that as delivery (REQ-PUSH-004: signer, request id and digest checked; REQ-PUSH-003: the
-    receipt names both countries and a delivered status): it retries with the same request
-    id and bytes, and the outbox ends DELIVERED with the correct receipt, stored once.
+    exactly one field (payload digest, request id, signer not XA's node signer but XA's
+    issuing authority or the node signer of the third country XC, receiver or sender country,
+    delivery status FAILED) and correctly signed. The node must not take that as delivery
+    (REQ-PUSH-004: the signer is the node signer of the recipient country, request id and
+    digest checked; REQ-PUSH-003: the receipt names both countries and a delivered status):
+    it retries with the same request id and bytes, and the outbox ends DELIVERED with the
+    correct receipt, stored once.
     """
     co = _simple_certificate(co_context)
     sender.partner.plan_certificate(co.certificate_number, PartnerAction.wrong_receipt(fault))
@@ -280,6 +284,65 @@ def test_receipt_wrong_in_one_field_is_not_delivery(
     )
     _check_outbox_receipt(sender, queued.request_id, receipt)
     assert sender.partner.stored_request_ids().count(queued.request_id) == 1
+
+
+#: Allowed per step when the adapter gives no bound (docs/conformance.md "Adapter protocol").
+_DEFAULT_UNPROMPTED_BOUND_S: Final = 30.0
+#: Added to the adapter's bound for scheduling on a loaded machine.
+_UNPROMPTED_SLACK_S: Final = 2.0
+
+
+@pytest.mark.obligation("accept")
+@pytest.mark.requirement("REQ-PUSH-006")
+def test_node_delivers_and_retries_without_deliver_command(
+    sender: SenderHarness, co_context: CoContext
+) -> None:
+    """The node delivers a queued CO, and retries it after UNAVAILABLE, on its own.
+
+    No ``deliver`` command is sent. The partner answers the first attempt UNAVAILABLE; the
+    retry (REQ-PUSH-006: same request id and bytes) must arrive, and the outbox must say
+    DELIVERED, without the suite asking. The spec sets no time bound on retries, so each step
+    (first attempt, retry) may take the ``unprompted_delivery_bound_ms`` the adapter's
+    describe gives, plus 2 s of slack, or 30 s when it gives none. An adapter whose node
+    delivers only on ``deliver`` (``delivers_unprompted`` false) gets the case not run.
+    """
+    described = sender.describe()
+    if not described.delivers_unprompted:
+        pytest.skip(
+            "the adapter says its node does not deliver without the deliver command "
+            "(DescribeResult.delivers_unprompted is false)"
+        )
+    step = (
+        described.unprompted_delivery_bound_ms / 1000.0
+        if described.unprompted_delivery_bound_ms
+        else _DEFAULT_UNPROMPTED_BOUND_S
+    )
+    bound = 2 * (step + _UNPROMPTED_SLACK_S)
+    co = _simple_certificate(co_context)
+    sender.partner.plan_certificate(co.certificate_number, PartnerAction.unavailable())
+    queued = sender.issue(co)
+    rid = queued.request_id.lower()
+    arrivals = sender.partner.wait_for(
+        lambda seen: sum(a.request_id.lower() == rid for a in seen) >= 2, timeout=bound
+    )
+    mine = [a for a in arrivals if a.request_id.lower() == rid]
+    assert mine, f"REQ-PUSH-006: nothing arrived within {bound:.1f} s without a deliver command"
+    assert len(mine) >= 2, (
+        f"REQ-PUSH-006: no retry after UNAVAILABLE within {bound:.1f} s without a deliver command"
+    )
+    assert mine[0].action == "unavailable"
+    assert {a.envelope_bytes for a in mine} == {mine[0].envelope_bytes}
+    assert sender.partner.receipt_for(queued.request_id) is not None
+    deadline = time.monotonic() + step + _UNPROMPTED_SLACK_S
+    entry = sender.outbox().get(rid)
+    while (entry is None or entry.status not in _DELIVERED) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        entry = sender.outbox().get(rid)
+    assert entry is not None, f"request {queued.request_id} is not in the node's outbox"
+    assert entry.status in _DELIVERED, (
+        f"outbox status {envelope_pb2.DeliveryStatus.Name(entry.status)} after a delivery "
+        "the partner receipted, without a deliver command"
+    )
 
 
 def _simple_certificate(co_context: CoContext) -> certificate_pb2.CertificateOfOrigin:
@@ -490,20 +553,7 @@ def test_node_sends_its_import_outcome(
     sender: SenderHarness, target: Target, suite_pki: SuitePki
 ) -> None:
     """As importer, the node's outcome on XA's CO reaches XA signed by the node's country."""
-    xa = suite_pki.country("XA")
-    co = simple_certificate(
-        number=unique_number("O"),
-        exporting_country="XA",
-        importing_country=target.node_country,
-        authority_id=xa.authority_id,
-        today=dt.datetime.now(dt.UTC).date(),
-    )
-    envelope = sign_envelope(offline.CERTIFICATE_TYPE, co.SerializeToString(), [xa.authority])
-    pushed = target.submit(
-        "XA",
-        exchange_service_pb2.SubmitDocumentRequest(request_id=str(uuid.uuid4()), envelope=envelope),
-    )
-    assert pushed.ok, f"the node refused a valid CO from XA: {pushed.summary()}"
+    co = _received_from_xa(target, suite_pki)
     queued = sender.record_import_outcome(
         _outcome(reference_of(co), "", lifecycle_pb2.IMPORT_STATE_ACCEPTED)
     )
@@ -519,3 +569,70 @@ def test_node_sends_its_import_outcome(
     assert _import_state(target, reference_of(co)).import_state == (
         lifecycle_pb2.IMPORT_STATE_ACCEPTED
     )
+
+
+def _received_from_xa(target: Target, suite_pki: SuitePki) -> certificate_pb2.CertificateOfOrigin:
+    """A CO from XA to the node, pushed and accepted, on which the node can record outcomes."""
+    xa = suite_pki.country("XA")
+    co = simple_certificate(
+        number=unique_number("O"),
+        exporting_country="XA",
+        importing_country=target.node_country,
+        authority_id=xa.authority_id,
+        today=dt.datetime.now(dt.UTC).date(),
+    )
+    envelope = sign_envelope(offline.CERTIFICATE_TYPE, co.SerializeToString(), [xa.authority])
+    pushed = target.submit(
+        "XA",
+        exchange_service_pb2.SubmitDocumentRequest(request_id=str(uuid.uuid4()), envelope=envelope),
+    )
+    assert pushed.ok, f"the node refused a valid CO from XA: {pushed.summary()}"
+    return co
+
+
+#: A fixed past effective time with nanoseconds, so a substitute clock value cannot match it.
+_GIVEN_EFFECTIVE_TIME: Final = dt.datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=dt.UTC)
+
+
+@pytest.mark.profile("lifecycle")
+@pytest.mark.obligation("accept")
+@pytest.mark.requirement("REQ-LC-005")
+@pytest.mark.parametrize("given", [True, False], ids=["given", "not-given"])
+def test_node_import_outcome_keeps_its_effective_time(
+    sender: SenderHarness, target: Target, suite_pki: SuitePki, given: bool
+) -> None:
+    """The ImportOutcome the node issues carries the effective time it was given, unchanged.
+
+    docs/spec.md section 7, REQ-LC-005: an ImportOutcome a node issues carries
+    ``effective_time``, the time its customs gave (here a fixed past instant with
+    nanoseconds, sent through ``RecordImportOutcome``), or, when none was given, the time
+    the node recorded it (between just before and just after the adapter command).
+    """
+    co = _received_from_xa(target, suite_pki)
+    outcome = lifecycle_pb2.ImportOutcome(
+        certificate=reference_of(co), new_state=lifecycle_pb2.IMPORT_STATE_ACCEPTED
+    )
+    if given:
+        outcome.effective_time.FromDatetime(_GIVEN_EFFECTIVE_TIME)
+        outcome.effective_time.nanos += 789
+    expected = outcome.effective_time.ToNanoseconds()
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    queued = sender.record_import_outcome(outcome)
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    _settle(sender, queued.request_id)
+    document = _single_good_arrival(sender, queued.request_id).document
+    assert isinstance(document, lifecycle_pb2.ImportOutcome)
+    assert document.HasField("effective_time"), (
+        "REQ-LC-005: the node's ImportOutcome carries no effective_time"
+    )
+    if given:
+        assert document.effective_time.ToNanoseconds() == expected, (
+            f"REQ-LC-005: effective_time {document.effective_time.ToJsonString()} is not the "
+            f"one given, {outcome.effective_time.ToJsonString()}"
+        )
+    else:
+        recorded = document.effective_time.ToDatetime(dt.UTC)
+        assert before <= recorded <= after, (
+            f"REQ-LC-005: effective_time {recorded.isoformat()} is not the recording time "
+            f"(between {before.isoformat()} and {after.isoformat()})"
+        )

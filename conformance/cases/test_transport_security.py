@@ -12,6 +12,7 @@ import datetime as dt
 
 import grpc
 import pytest
+from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -25,7 +26,12 @@ from conformance.receiver import (
     submit_certificate,
 )
 from conformance.strategies import CodeLists, reference_of, unique_number
-from wco.eco.v1 import exchange_service_pb2, exchange_service_pb2_grpc, node_service_pb2
+from wco.eco.v1 import (
+    exchange_service_pb2,
+    exchange_service_pb2_grpc,
+    node_service_pb2,
+    node_service_pb2_grpc,
+)
 
 pytestmark = [pytest.mark.profile("transport-security")]
 
@@ -233,5 +239,77 @@ def test_client_certificate_from_another_countrys_ca_refused(
     channel = target.secure_channel(credential)
     try:
         _assert_rejected(_call_node_info(channel), "a certificate for XA from XC's TLS CA")
+    finally:
+        channel.close()
+
+
+def _xa_client(suite_pki: SuitePki, eku: tuple[x509.ObjectIdentifier, ...]) -> Credential:
+    """A TLS client certificate of XA's TLS CA naming XA's node, with extended key usage ``eku``.
+
+    ``eku`` empty: no ExtendedKeyUsage extension at all.
+    """
+    now = dt.datetime.now(dt.UTC)
+    return issue_leaf(
+        cn="XA node client, chosen extended key usage",
+        country=XA,
+        issuer=suite_pki.country(XA).tls_ca,
+        validity=Validity(
+            not_before=now - dt.timedelta(hours=1), not_after=now + dt.timedelta(days=1)
+        ),
+        uris=(node_uri(XA),),
+        eku=eku,
+    )
+
+
+@pytest.mark.obligation("refuse")
+@pytest.mark.requirement("REQ-ACC-001")
+def test_client_certificate_without_client_auth_usage_refused(
+    target: Target, suite_pki: SuitePki
+) -> None:
+    """A client certificate whose extended key usage is serverAuth only is refused.
+
+    Right TLS CA, right node URI, within its validity: only the extended key usage is wrong.
+    REQ-ACC-001: an ExtendedKeyUsage extension of a client certificate must include clientAuth;
+    the call fails the handshake or is answered UNAUTHENTICATED.
+    """
+    channel = target.secure_channel(_xa_client(suite_pki, (ExtendedKeyUsageOID.SERVER_AUTH,)))
+    try:
+        _assert_rejected(_call_node_info(channel), "a client certificate with EKU serverAuth only")
+    finally:
+        channel.close()
+
+
+@pytest.mark.obligation("accept")
+@pytest.mark.requirement("REQ-ACC-001")
+@pytest.mark.parametrize(
+    "eku",
+    [
+        pytest.param((ExtendedKeyUsageOID.CLIENT_AUTH,), id="client-auth"),
+        pytest.param(
+            (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH),
+            id="server-and-client-auth",
+        ),
+        pytest.param((), id="no-extended-key-usage"),
+    ],
+)
+def test_client_certificate_usage_accepted(
+    target: Target, suite_pki: SuitePki, eku: tuple[x509.ObjectIdentifier, ...]
+) -> None:
+    """A client certificate that allows clientAuth, or has no EKU extension, identifies XA.
+
+    The same certificate as in the refused case but for its extended key usage, so that
+    refusal can only come from the usage (REQ-ACC-001): the call reaches the service and is
+    served as XA (GetNodeInfo answers).
+    """
+    channel = target.secure_channel(_xa_client(suite_pki, eku))
+    try:
+        stub = node_service_pb2_grpc.NodeServiceStub(channel)
+        try:
+            stub.GetNodeInfo(node_service_pb2.GetNodeInfoRequest(), timeout=10)
+        except grpc.RpcError as error:
+            pytest.fail(
+                f"REQ-ACC-001: a valid XA client certificate with EKU {eku or 'absent'} "
+                f"was refused: {error.code().name}"
+            )
     finally:
         channel.close()

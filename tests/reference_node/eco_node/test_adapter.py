@@ -46,6 +46,9 @@ def test_adapter_issues_delivers_and_reports(
         described = client.run(adapter_pb2.ExecuteRequest(describe=adapter_pb2.DescribeCommand()))
         assert described.describe.country == "XA"
         assert described.describe.issuing_authority_id == "xa-customs"
+        # initial_backoff_ms + poll_interval_ms of the helper's [delivery] table
+        assert described.describe.delivers_unprompted
+        assert described.describe.unprompted_delivery_bound_ms == 100
         client.run(
             adapter_pb2.ExecuteRequest(
                 configure_partner=adapter_pb2.ConfigurePartnerCommand(

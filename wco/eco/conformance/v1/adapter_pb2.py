@@ -29,7 +29,7 @@ from wco.eco.v1 import lifecycle_pb2 as wco_dot_eco_dot_v1_dot_lifecycle__pb2
 from wco.eco.v1 import verification_pb2 as wco_dot_eco_dot_v1_dot_verification__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$wco/eco/conformance/v1/adapter.proto\x12\x16wco.eco.conformance.v1\x1a\x17google/rpc/status.proto\x1a\x1cwco/eco/v1/certificate.proto\x1a\x19wco/eco/v1/envelope.proto\x1a\x1awco/eco/v1/lifecycle.proto\x1a\x1dwco/eco/v1/verification.proto\"\x90\x07\n\x0e\x45xecuteRequest\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12;\n\x08\x64\x65scribe\x18\x02 \x01(\x0b\x32\'.wco.eco.conformance.v1.DescribeCommandH\x00\x12L\n\x11\x63onfigure_partner\x18\x03 \x01(\x0b\x32/.wco.eco.conformance.v1.ConfigurePartnerCommandH\x00\x12L\n\x11issue_certificate\x18\x04 \x01(\x0b\x32/.wco.eco.conformance.v1.IssueCertificateCommandH\x00\x12\x44\n\rchange_status\x18\x05 \x01(\x0b\x32+.wco.eco.conformance.v1.ChangeStatusCommandH\x00\x12P\n\x13replace_certificate\x18\x06 \x01(\x0b\x32\x31.wco.eco.conformance.v1.ReplaceCertificateCommandH\x00\x12S\n\x15record_import_outcome\x18\x07 \x01(\x0b\x32\x32.wco.eco.conformance.v1.RecordImportOutcomeCommandH\x00\x12R\n\x14request_verification\x18\x08 \x01(\x0b\x32\x32.wco.eco.conformance.v1.RequestVerificationCommandH\x00\x12R\n\x14respond_verification\x18\t \x01(\x0b\x32\x32.wco.eco.conformance.v1.RespondVerificationCommandH\x00\x12\x39\n\x07\x64\x65liver\x18\n \x01(\x0b\x32&.wco.eco.conformance.v1.DeliverCommandH\x00\x12>\n\nget_outbox\x18\x0b \x01(\x0b\x32(.wco.eco.conformance.v1.GetOutboxCommandH\x00\x12;\n\x08shutdown\x18\x0c \x01(\x0b\x32\'.wco.eco.conformance.v1.ShutdownCommandH\x00\x12\x39\n\x07restart\x18\r \x01(\x0b\x32&.wco.eco.conformance.v1.RestartCommandH\x00\x42\t\n\x07\x63ommand\"\xae\x02\n\x0f\x45xecuteResponse\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12!\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x12.google.rpc.Status\x12:\n\x08\x64\x65scribe\x18\x03 \x01(\x0b\x32&.wco.eco.conformance.v1.DescribeResultH\x00\x12\x38\n\x06queued\x18\x04 \x01(\x0b\x32&.wco.eco.conformance.v1.QueuedDocumentH\x00\x12\x36\n\x06outbox\x18\x05 \x01(\x0b\x32$.wco.eco.conformance.v1.OutboxReportH\x00\x12,\n\x04\x64one\x18\x06 \x01(\x0b\x32\x1c.wco.eco.conformance.v1.DoneH\x00\x42\x08\n\x06result\"\x11\n\x0f\x44\x65scribeCommand\"|\n\x0e\x44\x65scribeResult\x12\x0f\n\x07\x63ountry\x18\x01 \x01(\t\x12\x1c\n\x14issuing_authority_id\x18\x02 \x01(\t\x12\x1b\n\x13implementation_name\x18\x03 \x01(\t\x12\x1e\n\x16implementation_version\x18\x04 \x01(\t\"}\n\x17\x43onfigurePartnerCommand\x12\x0f\n\x07\x63ountry\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x12\n\ntls_ca_pem\x18\x03 \x01(\x0c\x12\x17\n\x0ftls_server_name\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x05 \x01(\r\"O\n\x17IssueCertificateCommand\x12\x34\n\x0b\x63\x65rtificate\x18\x01 \x01(\x0b\x32\x1f.wco.eco.v1.CertificateOfOrigin\"\x88\x01\n\x13\x43hangeStatusCommand\x12\x35\n\x0b\x63\x65rtificate\x18\x01 \x01(\x0b\x32 .wco.eco.v1.CertificateReference\x12*\n\tnew_state\x18\x02 \x01(\x0e\x32\x17.wco.eco.v1.IssuerState\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x85\x01\n\x19ReplaceCertificateCommand\x12\x32\n\x08replaced\x18\x01 \x01(\x0b\x32 .wco.eco.v1.CertificateReference\x12\x34\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0b\x32\x1f.wco.eco.v1.CertificateOfOrigin\"H\n\x1aRecordImportOutcomeCommand\x12*\n\x07outcome\x18\x01 \x01(\x0b\x32\x19.wco.eco.v1.ImportOutcome\"N\n\x1aRequestVerificationCommand\x12\x30\n\x07request\x18\x01 \x01(\x0b\x32\x1f.wco.eco.v1.VerificationRequest\"L\n\x1aRespondVerificationCommand\x12.\n\x06result\x18\x01 \x01(\x0b\x32\x1e.wco.eco.v1.VerificationResult\"$\n\x0e\x44\x65liverCommand\x12\x12\n\ntimeout_ms\x18\x01 \x01(\r\"\x12\n\x10GetOutboxCommand\"\x11\n\x0fShutdownCommand\"\x10\n\x0eRestartCommand\"\x06\n\x04\x44one\"\x8f\x01\n\x0eQueuedDocument\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x19\n\x11recipient_country\x18\x02 \x01(\t\x12\x35\n\x0b\x63\x65rtificate\x18\x03 \x01(\x0b\x32 .wco.eco.v1.CertificateReference\x12\x17\n\x0fverification_id\x18\x04 \x01(\t\"D\n\x0cOutboxReport\x12\x34\n\x07\x65ntries\x18\x01 \x03(\x0b\x32#.wco.eco.conformance.v1.OutboxEntry\"\xbc\x01\n\x0bOutboxEntry\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x19\n\x11recipient_country\x18\x02 \x01(\t\x12*\n\x06status\x18\x03 \x01(\x0e\x32\x1a.wco.eco.v1.DeliveryStatus\x12\x10\n\x08\x61ttempts\x18\x04 \x01(\r\x12\x19\n\x11last_error_reason\x18\x05 \x01(\t\x12%\n\x07receipt\x18\x06 \x01(\x0b\x32\x14.wco.eco.v1.Envelope2l\n\x0e\x41\x64\x61pterService\x12Z\n\x07\x45xecute\x12&.wco.eco.conformance.v1.ExecuteRequest\x1a\'.wco.eco.conformance.v1.ExecuteResponseB\xe3\x01\n\x1aorg.wco.eco.conformance.v1B\x0c\x41\x64\x61pterProtoP\x01ZKgithub.com/wco-eco/eco-exchange/gen/go/wco/eco/conformance/v1;conformancev1\xa2\x02\x03WEC\xaa\x02\x16Wco.Eco.Conformance.V1\xba\x02\x13WcoEcoConformanceV1\xca\x02\x16Wco\\Eco\\Conformance\\V1\xea\x02\x19Wco::Eco::Conformance::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$wco/eco/conformance/v1/adapter.proto\x12\x16wco.eco.conformance.v1\x1a\x17google/rpc/status.proto\x1a\x1cwco/eco/v1/certificate.proto\x1a\x19wco/eco/v1/envelope.proto\x1a\x1awco/eco/v1/lifecycle.proto\x1a\x1dwco/eco/v1/verification.proto\"\x90\x07\n\x0e\x45xecuteRequest\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12;\n\x08\x64\x65scribe\x18\x02 \x01(\x0b\x32\'.wco.eco.conformance.v1.DescribeCommandH\x00\x12L\n\x11\x63onfigure_partner\x18\x03 \x01(\x0b\x32/.wco.eco.conformance.v1.ConfigurePartnerCommandH\x00\x12L\n\x11issue_certificate\x18\x04 \x01(\x0b\x32/.wco.eco.conformance.v1.IssueCertificateCommandH\x00\x12\x44\n\rchange_status\x18\x05 \x01(\x0b\x32+.wco.eco.conformance.v1.ChangeStatusCommandH\x00\x12P\n\x13replace_certificate\x18\x06 \x01(\x0b\x32\x31.wco.eco.conformance.v1.ReplaceCertificateCommandH\x00\x12S\n\x15record_import_outcome\x18\x07 \x01(\x0b\x32\x32.wco.eco.conformance.v1.RecordImportOutcomeCommandH\x00\x12R\n\x14request_verification\x18\x08 \x01(\x0b\x32\x32.wco.eco.conformance.v1.RequestVerificationCommandH\x00\x12R\n\x14respond_verification\x18\t \x01(\x0b\x32\x32.wco.eco.conformance.v1.RespondVerificationCommandH\x00\x12\x39\n\x07\x64\x65liver\x18\n \x01(\x0b\x32&.wco.eco.conformance.v1.DeliverCommandH\x00\x12>\n\nget_outbox\x18\x0b \x01(\x0b\x32(.wco.eco.conformance.v1.GetOutboxCommandH\x00\x12;\n\x08shutdown\x18\x0c \x01(\x0b\x32\'.wco.eco.conformance.v1.ShutdownCommandH\x00\x12\x39\n\x07restart\x18\r \x01(\x0b\x32&.wco.eco.conformance.v1.RestartCommandH\x00\x42\t\n\x07\x63ommand\"\xae\x02\n\x0f\x45xecuteResponse\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12!\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x12.google.rpc.Status\x12:\n\x08\x64\x65scribe\x18\x03 \x01(\x0b\x32&.wco.eco.conformance.v1.DescribeResultH\x00\x12\x38\n\x06queued\x18\x04 \x01(\x0b\x32&.wco.eco.conformance.v1.QueuedDocumentH\x00\x12\x36\n\x06outbox\x18\x05 \x01(\x0b\x32$.wco.eco.conformance.v1.OutboxReportH\x00\x12,\n\x04\x64one\x18\x06 \x01(\x0b\x32\x1c.wco.eco.conformance.v1.DoneH\x00\x42\x08\n\x06result\"\x11\n\x0f\x44\x65scribeCommand\"\xbf\x01\n\x0e\x44\x65scribeResult\x12\x0f\n\x07\x63ountry\x18\x01 \x01(\t\x12\x1c\n\x14issuing_authority_id\x18\x02 \x01(\t\x12\x1b\n\x13implementation_name\x18\x03 \x01(\t\x12\x1e\n\x16implementation_version\x18\x04 \x01(\t\x12\x1b\n\x13\x64\x65livers_unprompted\x18\x05 \x01(\x08\x12$\n\x1cunprompted_delivery_bound_ms\x18\x06 \x01(\r\"}\n\x17\x43onfigurePartnerCommand\x12\x0f\n\x07\x63ountry\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x12\n\ntls_ca_pem\x18\x03 \x01(\x0c\x12\x17\n\x0ftls_server_name\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65\x61\x64line_ms\x18\x05 \x01(\r\"O\n\x17IssueCertificateCommand\x12\x34\n\x0b\x63\x65rtificate\x18\x01 \x01(\x0b\x32\x1f.wco.eco.v1.CertificateOfOrigin\"\x88\x01\n\x13\x43hangeStatusCommand\x12\x35\n\x0b\x63\x65rtificate\x18\x01 \x01(\x0b\x32 .wco.eco.v1.CertificateReference\x12*\n\tnew_state\x18\x02 \x01(\x0e\x32\x17.wco.eco.v1.IssuerState\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x85\x01\n\x19ReplaceCertificateCommand\x12\x32\n\x08replaced\x18\x01 \x01(\x0b\x32 .wco.eco.v1.CertificateReference\x12\x34\n\x0b\x63\x65rtificate\x18\x02 \x01(\x0b\x32\x1f.wco.eco.v1.CertificateOfOrigin\"H\n\x1aRecordImportOutcomeCommand\x12*\n\x07outcome\x18\x01 \x01(\x0b\x32\x19.wco.eco.v1.ImportOutcome\"N\n\x1aRequestVerificationCommand\x12\x30\n\x07request\x18\x01 \x01(\x0b\x32\x1f.wco.eco.v1.VerificationRequest\"L\n\x1aRespondVerificationCommand\x12.\n\x06result\x18\x01 \x01(\x0b\x32\x1e.wco.eco.v1.VerificationResult\"$\n\x0e\x44\x65liverCommand\x12\x12\n\ntimeout_ms\x18\x01 \x01(\r\"\x12\n\x10GetOutboxCommand\"\x11\n\x0fShutdownCommand\"\x10\n\x0eRestartCommand\"\x06\n\x04\x44one\"\x8f\x01\n\x0eQueuedDocument\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x19\n\x11recipient_country\x18\x02 \x01(\t\x12\x35\n\x0b\x63\x65rtificate\x18\x03 \x01(\x0b\x32 .wco.eco.v1.CertificateReference\x12\x17\n\x0fverification_id\x18\x04 \x01(\t\"D\n\x0cOutboxReport\x12\x34\n\x07\x65ntries\x18\x01 \x03(\x0b\x32#.wco.eco.conformance.v1.OutboxEntry\"\xbc\x01\n\x0bOutboxEntry\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x19\n\x11recipient_country\x18\x02 \x01(\t\x12*\n\x06status\x18\x03 \x01(\x0e\x32\x1a.wco.eco.v1.DeliveryStatus\x12\x10\n\x08\x61ttempts\x18\x04 \x01(\r\x12\x19\n\x11last_error_reason\x18\x05 \x01(\t\x12%\n\x07receipt\x18\x06 \x01(\x0b\x32\x14.wco.eco.v1.Envelope2l\n\x0e\x41\x64\x61pterService\x12Z\n\x07\x45xecute\x12&.wco.eco.conformance.v1.ExecuteRequest\x1a\'.wco.eco.conformance.v1.ExecuteResponseB\xe3\x01\n\x1aorg.wco.eco.conformance.v1B\x0c\x41\x64\x61pterProtoP\x01ZKgithub.com/wco-eco/eco-exchange/gen/go/wco/eco/conformance/v1;conformancev1\xa2\x02\x03WEC\xaa\x02\x16Wco.Eco.Conformance.V1\xba\x02\x13WcoEcoConformanceV1\xca\x02\x16Wco\\Eco\\Conformance\\V1\xea\x02\x19Wco::Eco::Conformance::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,38 +43,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXECUTERESPONSE']._serialized_end=1423
   _globals['_DESCRIBECOMMAND']._serialized_start=1425
   _globals['_DESCRIBECOMMAND']._serialized_end=1442
-  _globals['_DESCRIBERESULT']._serialized_start=1444
-  _globals['_DESCRIBERESULT']._serialized_end=1568
-  _globals['_CONFIGUREPARTNERCOMMAND']._serialized_start=1570
-  _globals['_CONFIGUREPARTNERCOMMAND']._serialized_end=1695
-  _globals['_ISSUECERTIFICATECOMMAND']._serialized_start=1697
-  _globals['_ISSUECERTIFICATECOMMAND']._serialized_end=1776
-  _globals['_CHANGESTATUSCOMMAND']._serialized_start=1779
-  _globals['_CHANGESTATUSCOMMAND']._serialized_end=1915
-  _globals['_REPLACECERTIFICATECOMMAND']._serialized_start=1918
-  _globals['_REPLACECERTIFICATECOMMAND']._serialized_end=2051
-  _globals['_RECORDIMPORTOUTCOMECOMMAND']._serialized_start=2053
-  _globals['_RECORDIMPORTOUTCOMECOMMAND']._serialized_end=2125
-  _globals['_REQUESTVERIFICATIONCOMMAND']._serialized_start=2127
-  _globals['_REQUESTVERIFICATIONCOMMAND']._serialized_end=2205
-  _globals['_RESPONDVERIFICATIONCOMMAND']._serialized_start=2207
-  _globals['_RESPONDVERIFICATIONCOMMAND']._serialized_end=2283
-  _globals['_DELIVERCOMMAND']._serialized_start=2285
-  _globals['_DELIVERCOMMAND']._serialized_end=2321
-  _globals['_GETOUTBOXCOMMAND']._serialized_start=2323
-  _globals['_GETOUTBOXCOMMAND']._serialized_end=2341
-  _globals['_SHUTDOWNCOMMAND']._serialized_start=2343
-  _globals['_SHUTDOWNCOMMAND']._serialized_end=2360
-  _globals['_RESTARTCOMMAND']._serialized_start=2362
-  _globals['_RESTARTCOMMAND']._serialized_end=2378
-  _globals['_DONE']._serialized_start=2380
-  _globals['_DONE']._serialized_end=2386
-  _globals['_QUEUEDDOCUMENT']._serialized_start=2389
-  _globals['_QUEUEDDOCUMENT']._serialized_end=2532
-  _globals['_OUTBOXREPORT']._serialized_start=2534
-  _globals['_OUTBOXREPORT']._serialized_end=2602
-  _globals['_OUTBOXENTRY']._serialized_start=2605
-  _globals['_OUTBOXENTRY']._serialized_end=2793
-  _globals['_ADAPTERSERVICE']._serialized_start=2795
-  _globals['_ADAPTERSERVICE']._serialized_end=2903
+  _globals['_DESCRIBERESULT']._serialized_start=1445
+  _globals['_DESCRIBERESULT']._serialized_end=1636
+  _globals['_CONFIGUREPARTNERCOMMAND']._serialized_start=1638
+  _globals['_CONFIGUREPARTNERCOMMAND']._serialized_end=1763
+  _globals['_ISSUECERTIFICATECOMMAND']._serialized_start=1765
+  _globals['_ISSUECERTIFICATECOMMAND']._serialized_end=1844
+  _globals['_CHANGESTATUSCOMMAND']._serialized_start=1847
+  _globals['_CHANGESTATUSCOMMAND']._serialized_end=1983
+  _globals['_REPLACECERTIFICATECOMMAND']._serialized_start=1986
+  _globals['_REPLACECERTIFICATECOMMAND']._serialized_end=2119
+  _globals['_RECORDIMPORTOUTCOMECOMMAND']._serialized_start=2121
+  _globals['_RECORDIMPORTOUTCOMECOMMAND']._serialized_end=2193
+  _globals['_REQUESTVERIFICATIONCOMMAND']._serialized_start=2195
+  _globals['_REQUESTVERIFICATIONCOMMAND']._serialized_end=2273
+  _globals['_RESPONDVERIFICATIONCOMMAND']._serialized_start=2275
+  _globals['_RESPONDVERIFICATIONCOMMAND']._serialized_end=2351
+  _globals['_DELIVERCOMMAND']._serialized_start=2353
+  _globals['_DELIVERCOMMAND']._serialized_end=2389
+  _globals['_GETOUTBOXCOMMAND']._serialized_start=2391
+  _globals['_GETOUTBOXCOMMAND']._serialized_end=2409
+  _globals['_SHUTDOWNCOMMAND']._serialized_start=2411
+  _globals['_SHUTDOWNCOMMAND']._serialized_end=2428
+  _globals['_RESTARTCOMMAND']._serialized_start=2430
+  _globals['_RESTARTCOMMAND']._serialized_end=2446
+  _globals['_DONE']._serialized_start=2448
+  _globals['_DONE']._serialized_end=2454
+  _globals['_QUEUEDDOCUMENT']._serialized_start=2457
+  _globals['_QUEUEDDOCUMENT']._serialized_end=2600
+  _globals['_OUTBOXREPORT']._serialized_start=2602
+  _globals['_OUTBOXREPORT']._serialized_end=2670
+  _globals['_OUTBOXENTRY']._serialized_start=2673
+  _globals['_OUTBOXENTRY']._serialized_end=2861
+  _globals['_ADAPTERSERVICE']._serialized_start=2863
+  _globals['_ADAPTERSERVICE']._serialized_end=2971
 # @@protoc_insertion_point(module_scope)

@@ -62,16 +62,20 @@ class DescribeCommand(_message.Message):
     def __init__(self) -> None: ...
 
 class DescribeResult(_message.Message):
-    __slots__ = ("country", "issuing_authority_id", "implementation_name", "implementation_version")
+    __slots__ = ("country", "issuing_authority_id", "implementation_name", "implementation_version", "delivers_unprompted", "unprompted_delivery_bound_ms")
     COUNTRY_FIELD_NUMBER: _ClassVar[int]
     ISSUING_AUTHORITY_ID_FIELD_NUMBER: _ClassVar[int]
     IMPLEMENTATION_NAME_FIELD_NUMBER: _ClassVar[int]
     IMPLEMENTATION_VERSION_FIELD_NUMBER: _ClassVar[int]
+    DELIVERS_UNPROMPTED_FIELD_NUMBER: _ClassVar[int]
+    UNPROMPTED_DELIVERY_BOUND_MS_FIELD_NUMBER: _ClassVar[int]
     country: str
     issuing_authority_id: str
     implementation_name: str
     implementation_version: str
-    def __init__(self, country: _Optional[str] = ..., issuing_authority_id: _Optional[str] = ..., implementation_name: _Optional[str] = ..., implementation_version: _Optional[str] = ...) -> None: ...
+    delivers_unprompted: bool
+    unprompted_delivery_bound_ms: int
+    def __init__(self, country: _Optional[str] = ..., issuing_authority_id: _Optional[str] = ..., implementation_name: _Optional[str] = ..., implementation_version: _Optional[str] = ..., delivers_unprompted: _Optional[bool] = ..., unprompted_delivery_bound_ms: _Optional[int] = ...) -> None: ...
 
 class ConfigurePartnerCommand(_message.Message):
     __slots__ = ("country", "address", "tls_ca_pem", "tls_server_name", "deadline_ms")
