@@ -40,32 +40,36 @@ DEFAULT_PAGE_SIZE: Final = 50
 
 
 class Feed:
-    """The node's sending side with XA unreachable, and XA's view of the node's feed."""
+    """The node's sending side with a partner unreachable, and that partner's view of the feed.
 
-    def __init__(self, *, harness: SenderHarness, target: Target) -> None:
+    The partner is XA unless ``country`` names another suite country.
+    """
+
+    def __init__(self, *, harness: SenderHarness, target: Target, country: str = "XA") -> None:
         self.harness = harness
         self.target = target
+        self.country = country
         described = harness.describe()
         self.authority_id = described.issuing_authority_id
 
     def issue(self) -> str:
-        """Issues one CO to XA; returns its request id (lower case)."""
+        """Issues one CO to the partner; returns its request id (lower case)."""
         co = simple_certificate(
             number=unique_number("P"),
             exporting_country=self.target.node_country,
-            importing_country="XA",
+            importing_country=self.country,
             authority_id=self.authority_id,
             today=dt.datetime.now(dt.UTC).date(),
         )
         return self.harness.issue(co).request_id.lower()
 
     def page(self, token: str, page_size: int) -> exchange_service_pb2.ListDocumentsResponse:
-        """One ListDocuments call as XA that must succeed."""
+        """One ListDocuments call as the partner that must succeed."""
         outcome = self.target.list_documents(
-            "XA",
+            self.country,
             exchange_service_pb2.ListDocumentsRequest(page_size=page_size, page_token=token),
         )
-        assert outcome.response is not None, f"ListDocuments as XA: {outcome.summary()}"
+        assert outcome.response is not None, f"ListDocuments as {self.country}: {outcome.summary()}"
         return outcome.response
 
     def drain(self, token: str, page_size: int) -> tuple[list[str], list[int], str]:
@@ -83,7 +87,9 @@ class Feed:
             assert len(response.documents) <= limit, "page larger than page_size"
             assert response.resume_token, "resume_token must always be set (REQ-PULL-003)"
             for document in response.documents:
-                assert document.recipient_country == "XA", "XA was given another country's document"
+                assert document.recipient_country == self.country, (
+                    f"{self.country} was given another country's document"
+                )
                 ids.append(document.request_id.lower())
                 sequences.append(document.sequence)
             resume = response.resume_token
@@ -94,12 +100,14 @@ class Feed:
         raise AssertionError("the feed never ended")
 
 
-def unreachable_feed(adapter: AdapterClient, suite_pki: SuitePki, target: Target) -> Feed:
-    """Points the node's partner XA at a closed port and returns XA's view of the feed."""
-    unstarted = PartnerNode.for_target(suite_pki, target, country="XA")
+def unreachable_feed(
+    adapter: AdapterClient, suite_pki: SuitePki, target: Target, *, country: str = "XA"
+) -> Feed:
+    """Points the node's partner ``country`` at a closed port and returns its view of the feed."""
+    unstarted = PartnerNode.for_target(suite_pki, target, country=country)
     harness = SenderHarness(adapter=adapter, partner=unstarted, recorder=target.recorder)
     harness.configure(address=CLOSED_PORT, deadline_ms=200)
-    return Feed(harness=harness, target=target)
+    return Feed(harness=harness, target=target, country=country)
 
 
 class Watch:

@@ -11,7 +11,9 @@ import``). It is what makes REQ-PKI-005 (revocation) and REQ-AUTH-003
 - ``xa-chamber`` (the ``other-authority-signer``) may certify :data:`CHAMBER_OPEN`
   from :data:`AUTHORISED_FROM`, open-ended, and :data:`CHAMBER_ENDED` from
   :data:`AUTHORISED_FROM` to :attr:`DirectoryPlan.chamber_ended_on` inclusive;
-  nothing else;
+  :data:`CHAMBER_AFTER_BROKEN` under two grants, the first ending on an impossible
+  date (:data:`BROKEN_GRANT_END`, 30 February), the second from :data:`AUTHORISED_FROM`,
+  open-ended; nothing else;
 - ``xa-unlisted`` (the ``unlisted-authority-signer``) is not listed at all;
 - ``revoked-signer`` is revoked since one hour before the PKI was generated;
   ``revoked-later-signer`` is listed with a revocation time far in the future
@@ -32,6 +34,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives import serialization
 from google.protobuf import timestamp_pb2
+from google.type import date_pb2  # type: ignore[import-untyped]
 
 from conformance import envelopes
 from conformance.errors import PkiError
@@ -41,6 +44,8 @@ from wco.eco.v1 import certificate_pb2, directory_pb2, envelope_pb2
 
 __all__ = [
     "AUTHORISED_FROM",
+    "BROKEN_GRANT_END",
+    "CHAMBER_AFTER_BROKEN",
     "CHAMBER_ENDED",
     "CHAMBER_OPEN",
     "DIRECTORY_COUNTRY",
@@ -60,14 +65,19 @@ logger = logging.getLogger(__name__)
 DIRECTORY_COUNTRY: Final = "XA"
 #: File name of the serialized signed envelope, in ``<pki>/XA/``.
 DIRECTORY_FILE: Final = "directory.pb"
-#: Version of the directory (any positive number; the node holds no older one).
-DIRECTORY_VERSION: Final = 7
+#: Version of the directory (any positive number; raised whenever the content changes, so a
+#: node that loaded an earlier one does not ignore it, REQ-DIR-003).
+DIRECTORY_VERSION: Final = 8
 #: First issue date every grant of the directory covers (inclusive).
 AUTHORISED_FROM: Final = dt.date(2000, 1, 1)
 #: The agreement ``xa-chamber`` may certify for, open-ended.
 CHAMBER_OPEN: Final = "AKFTA"
 #: The agreement ``xa-chamber`` could certify for until ``chamber_ended_on``.
 CHAMBER_ENDED: Final = "ATIGA"
+#: The agreement ``xa-chamber`` may certify for under its second grant, the first one broken.
+CHAMBER_AFTER_BROKEN: Final = "ACFTA"
+#: ``effective_to`` of that first grant: no calendar date (2023 is not a leap year either).
+BROKEN_GRANT_END: Final = date_pb2.Date(year=2023, month=2, day=30)
 _CHAMBER_ENDED_DAYS: Final = 30
 _REVOKED_BEFORE: Final = dt.timedelta(hours=1)
 _REVOKED_LATER: Final = dt.timedelta(days=3650)
@@ -180,6 +190,14 @@ def build_directory(pki: SuitePki) -> directory_pb2.IssuerDirectory:
                 effective_from=start,
                 effective_to=date_msg(plan.chamber_ended_on),
             ),
+            # A grant naming no real end date covers no issue date; the next grant of the
+            # same agreement still counts (REQ-AUTH-003, section 6 says nothing more).
+            directory_pb2.Authorisation(
+                agreement_id=CHAMBER_AFTER_BROKEN,
+                effective_from=start,
+                effective_to=BROKEN_GRANT_END,
+            ),
+            directory_pb2.Authorisation(agreement_id=CHAMBER_AFTER_BROKEN, effective_from=start),
         ],
         signer_certificates=_der(pki, "other-authority-signer"),
     )

@@ -33,6 +33,7 @@ from conformance.adapter_client import AdapterClient
 from conformance.client import Outcome, Target
 from conformance.issuer_directory import (
     AUTHORISED_FROM,
+    CHAMBER_AFTER_BROKEN,
     CHAMBER_ENDED,
     CHAMBER_OPEN,
     DIRECTORY_COUNTRY,
@@ -397,4 +398,41 @@ def test_authority_authorised_by_directory(
     assert_refused(outcome, code="PERMISSION_DENIED", reason="SIGNER_NOT_AUTHORISED", rule=rule)
     assert_not_readable(
         target, caller=XA, request_id=submission.request_id, certificate=reference_of(co)
+    )
+
+
+@pytest.mark.obligation("accept")
+@pytest.mark.requirement("REQ-AUTH-003", "REQ-DIR-002")
+@pytest.mark.parametrize("issue", ["yesterday", "first-day-of-grant"])
+def test_grant_listed_after_a_broken_one(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists, plan: DirectoryPlan, issue: str
+) -> None:
+    """A valid grant listed after a broken grant of the same agreement still authorises.
+
+    ``xa-chamber`` has two CHAMBER_AFTER_BROKEN grants in XA's directory: the first ends on
+    2023-02-30, which is no date, the second is open-ended. Section 6 says nothing about a
+    grant with an impossible date; the reading followed here (and by the reference node) is
+    that such a grant covers no issue date and the authority's other grants still count, so
+    a CO under the second grant is accepted (REQ-AUTH-003), on its first day too.
+    """
+    day = _yesterday(plan) if issue == "yesterday" else AUTHORISED_FROM
+    co = _certificate(
+        suite_pki,
+        target,
+        code_lists,
+        authority_id=plan.chamber_authority_id,
+        agreement=CHAMBER_AFTER_BROKEN,
+        issue=day,
+    )
+    signer = suite_pki.negative_signers["other-authority-signer"]
+    submission = signed_submission(co.SerializeToString(), signer, caller=XA)
+    assert_accepted(
+        target,
+        submission,
+        target.submit(XA, submission.request),
+        now=dt.datetime.now(dt.UTC),
+        rule=(
+            f"REQ-AUTH-003 {plan.chamber_authority_id} / {CHAMBER_AFTER_BROKEN} on {day}: "
+            "the second grant covers it, the broken first one must not hide it" + _LOADED
+        ),
     )

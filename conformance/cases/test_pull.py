@@ -9,6 +9,8 @@ paging against a model: every document exactly once, in store order.
 
 from __future__ import annotations
 
+from typing import Final
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +26,46 @@ from wco.eco.v1 import exchange_service_pb2
 pytestmark = [pytest.mark.profile("pull")]
 
 _FEED_SIZE = 6
+
+
+#: The suite country whose feed the first-document case reads: no other pull case issues to it.
+FRESH: Final = "XC"
+
+
+# First in the module on purpose: in a run of the pull profile alone (as the mutant
+# catalogue runs it) the CO issued here is the very first document the node stores.
+@pytest.mark.obligation("boundary")
+@pytest.mark.requirement("REQ-PULL-001", "REQ-PULL-003")
+def test_listing_without_a_token_starts_at_the_first_document(
+    adapter: AdapterClient | None, suite_pki: SuitePki, target: Target
+) -> None:
+    """ListDocuments with no page token starts at the caller's first document.
+
+    The feed is per recipient (REQ-PULL-001: the documents whose recipient is the caller's
+    country, in store order). The node issues a CO to XC; XC's listing from no token must
+    hold every document listed for XC before, then the new CO, and when XC had none before,
+    the first page of one document is that CO. A listing that starts past the caller's
+    first document fails here; one that starts past a fixed sequence number (for example
+    after sequence 1 instead of 0) only when the CO is the first document the node stores,
+    as in a run of the pull profile alone against a fresh node.
+    """
+    if adapter is None:
+        pytest.skip("pull cases need the node to issue documents through an adapter")
+    fresh = unreachable_feed(adapter, suite_pki, target, country=FRESH)
+    before, _, _ = fresh.drain("", 0)
+    issued = fresh.issue()
+    ids, sequences, _ = fresh.drain("", 0)
+    assert ids == [*before, issued], (
+        f"REQ-PULL-003: {FRESH}'s listing without a page token was {ids}, expected the "
+        f"{len(before)} documents listed before and then {issued}"
+    )
+    assert sequences == sorted(set(sequences)), "REQ-PULL-001: sequences not strictly increasing"
+    if not before:
+        first = fresh.page("", 1)
+        assert [d.request_id.lower() for d in first.documents] == [issued], (
+            f"REQ-PULL-001: the first page of {FRESH}'s feed (page_size 1, no token) does not "
+            f"hold its only document {issued}"
+        )
 
 
 @pytest.fixture(scope="module")

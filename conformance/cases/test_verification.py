@@ -381,3 +381,153 @@ def test_verification_request_rules(
         reason="DUPLICATE_CONFLICT",
         rule="REQ-VER-001 reused verification id",
     )
+
+
+# ---------------------------------------------------------------------------
+# one verification_id, two requesting countries (REQ-VER-001: unique per requester)
+
+
+@pytest.mark.obligation("refuse")
+@pytest.mark.requirement("REQ-VER-002", "REQ-VER-003", "REQ-PUSH-002")
+def test_result_for_the_callers_own_request_is_unknown(
+    target: Target,
+    suite_pki: SuitePki,
+    issued_to_xa: certificate_pb2.CertificateOfOrigin,
+) -> None:
+    """XA asks the node to verify case V, then sends a result for V: UNKNOWN_DOCUMENT.
+
+    A VerificationResult answers a request the *receiving node* sent (REQ-VER-002). The
+    node holds case V, but XA requested it, so XA's result for V (about a CO XA issued and
+    pushed to the node, which XA's authority may answer for) answers nothing; XA's case
+    stays REQUESTED (REQ-VER-003).
+    """
+    reference = reference_of(issued_to_xa)
+    xa_ref = reference_of(_pushed_by_xa(target, suite_pki))
+    verification_id = str(uuid.uuid4())
+    request_sub, request = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_REQUEST_TYPE,
+        _request_about(reference, verification_id).SerializeToString(),
+    )
+    _assert_accepted(target, request_sub, request, rule="REQ-VER-001 XA's request V")
+    result_sub, result = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_RESULT_TYPE,
+        _result(verification_id, xa_ref).SerializeToString(),
+    )
+    _assert_refused(
+        target,
+        result_sub,
+        result,
+        code="NOT_FOUND",
+        reason="UNKNOWN_DOCUMENT",
+        rule="REQ-VER-002 a result for the verification XA itself requested",
+    )
+    status = _status(target, verification_id)
+    assert status.response is not None, f"REQ-VER-003: {status.summary()}"
+    assert status.response.state == verification_pb2.VERIFICATION_STATE_REQUESTED, (
+        "REQ-VER-003: XA's own case moved to "
+        f"{verification_pb2.VerificationState.Name(status.response.state)} after a refused result"
+    )
+    assert status.response.certificate == reference
+
+
+@pytest.mark.obligation("accept")
+@pytest.mark.requirement("REQ-VER-001", "REQ-VER-002", "REQ-VER-003")
+def test_result_answers_the_nodes_case_when_the_caller_reused_its_id(
+    harness: SenderHarness,
+    target: Target,
+    suite_pki: SuitePki,
+    issued_to_xa: certificate_pb2.CertificateOfOrigin,
+) -> None:
+    """The node's case V and XA's own case V coexist; XA's result answers the node's.
+
+    The node asks XA to verify an XA certificate (case V, requester the node). XA then asks
+    the node about one of the node's certificates under the same verification_id V, which
+    REQ-VER-001 allows (unique per requesting country). XA's result for V names the XA
+    certificate and must be applied to the node's case, not be matched against XA's
+    (REQ-VER-002). GetVerificationStatus(V) as XA names one of the two cases, both of which
+    XA is party to; section 8 assumes that cannot happen, so the case only requires the
+    answer to be one of them in its own state (REQ-VER-003).
+    """
+    xa_co, node_case = _node_requests_verification(harness, target, suite_pki)
+    xa_ref = reference_of(xa_co)
+    own_ref = reference_of(issued_to_xa)
+    own_sub, own = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_REQUEST_TYPE,
+        _request_about(own_ref, node_case).SerializeToString(),
+    )
+    _assert_accepted(
+        target, own_sub, own, rule="REQ-VER-001 XA's request reusing the node's verification id"
+    )
+    result_sub, result = _submit_as_xa(
+        target,
+        suite_pki,
+        offline.VERIFICATION_RESULT_TYPE,
+        _result(node_case, xa_ref).SerializeToString(),
+    )
+    _assert_accepted(
+        target,
+        result_sub,
+        result,
+        rule="REQ-VER-002 XA's result for the node's case (XA has a case with the same id)",
+    )
+    status = _status(target, node_case)
+    assert status.response is not None, f"REQ-VER-003: {status.summary()}"
+    shown = (status.response.certificate, status.response.state, status.response.outcome)
+    expected = {
+        "the node's case": (
+            xa_ref,
+            verification_pb2.VERIFICATION_STATE_ANSWERED,
+            verification_pb2.VERIFICATION_OUTCOME_CONFIRMED,
+        ),
+        "XA's case": (
+            own_ref,
+            verification_pb2.VERIFICATION_STATE_REQUESTED,
+            verification_pb2.VERIFICATION_OUTCOME_UNSPECIFIED,
+        ),
+    }
+    assert shown in expected.values(), (
+        "REQ-VER-003: GetVerificationStatus reports neither case in its state: "
+        f"{verification_pb2.VerificationState.Name(shown[1])} for "
+        f"{shown[0].certificate_number}"
+    )
+
+
+def _node_requests_verification(
+    harness: SenderHarness, target: Target, suite_pki: SuitePki
+) -> tuple[certificate_pb2.CertificateOfOrigin, str]:
+    """XA pushes a CO; the node asks XA to verify it. Returns the CO and the case's id."""
+    co = _pushed_by_xa(target, suite_pki)
+    queued = harness.request_verification(
+        verification_pb2.VerificationRequest(
+            certificate=reference_of(co),
+            reasons=[verification_pb2.VERIFICATION_REASON_ORIGIN_DOUBT],
+            response_deadline=date_msg(_today() + dt.timedelta(days=60)),
+        )
+    )
+    assert queued.verification_id, "RequestVerification returned no verification id"
+    entry = harness.deliver_until_settled([queued.request_id]).get(queued.request_id.lower())
+    assert entry is not None
+    assert entry.status in _DELIVERED, envelope_pb2.DeliveryStatus.Name(entry.status)
+    return co, queued.verification_id
+
+
+def _pushed_by_xa(target: Target, suite_pki: SuitePki) -> certificate_pb2.CertificateOfOrigin:
+    """A CO issued by XA and pushed to the node (accepted)."""
+    co = simple_certificate(
+        number=unique_number("VS"),
+        exporting_country="XA",
+        importing_country=target.node_country,
+        authority_id=suite_pki.country("XA").authority_id,
+        today=_today(),
+    )
+    pushed_sub, pushed = _submit_as_xa(
+        target, suite_pki, offline.CERTIFICATE_TYPE, co.SerializeToString()
+    )
+    _assert_accepted(target, pushed_sub, pushed, rule="REQ-PUSH-001 CO from XA")
+    return co

@@ -13,6 +13,8 @@ from conformance.embedded import write_node_config
 from conformance.errors import PkiError
 from conformance.issuer_directory import (
     AUTHORISED_FROM,
+    BROKEN_GRANT_END,
+    CHAMBER_AFTER_BROKEN,
     CHAMBER_ENDED,
     CHAMBER_OPEN,
     DIRECTORY_VERSION,
@@ -55,8 +57,13 @@ def test_directory_grants_and_revocations(pki: SuitePki) -> None:
     assert {g.agreement_id for g in main.authorisations} == set(AGREEMENT_FORMS)
     assert all(_date(g.effective_from) == AUTHORISED_FROM for g in main.authorisations)
     assert not any(g.HasField("effective_to") for g in main.authorisations)
-    chamber = {g.agreement_id: g for g in entries["xa-chamber"].authorisations}
+    grants = list(entries["xa-chamber"].authorisations)
+    chamber = {g.agreement_id: g for g in grants if g.agreement_id != CHAMBER_AFTER_BROKEN}
     assert set(chamber) == {CHAMBER_OPEN, CHAMBER_ENDED}
+    broken, valid = (g for g in grants if g.agreement_id == CHAMBER_AFTER_BROKEN)
+    assert broken.effective_to == BROKEN_GRANT_END
+    assert _date(valid.effective_from) == AUTHORISED_FROM
+    assert not valid.HasField("effective_to")
     assert not chamber[CHAMBER_OPEN].HasField("effective_to")
     assert _date(chamber[CHAMBER_ENDED].effective_to) == directory_plan(pki).chamber_ended_on
     revoked = {r.key_id: r.revocation_time.ToDatetime(dt.UTC) for r in directory.revocations}
