@@ -61,7 +61,8 @@ _FOUR_DIGITS: Final = (
     "CLF", "UYW",
 )  # fmt: skip
 
-#: Minor unit "N.A.".
+#: Minor unit "N.A." (precious metals, SDR, bond units, the testing code XTS, and XXX,
+#: which is ISO 4217's own code for "no currency involved", not a placeholder).
 _NOT_APPLICABLE: Final = (
     "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA",
     "XXX",
