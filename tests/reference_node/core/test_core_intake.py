@@ -563,6 +563,16 @@ def test_receipt_round_trip_and_mismatches(world: World) -> None:
         verify_receipt(receipt_env, **{**kwargs, "expected_payload_sha256": "00" * 32})  # type: ignore[arg-type]
     with pytest.raises(SignerNotAuthorised):
         verify_receipt(receipt_env, **{**kwargs, "receiver_country": "XA"})  # type: ignore[arg-type]
+    # REQ-SIG-004 / REQ-PUSH-004: the digest is compared exactly; upper-case hex is a mismatch.
+    upper = envelope_pb2.Receipt.FromString(receipt_env.payload)
+    upper.payload_sha256 = upper.payload_sha256.upper()
+    upper_env = sign_envelope(
+        payload_type=payload_types.RECEIPT,
+        payload=upper.SerializeToString(),
+        signers=[world.xb_node],
+    )
+    with pytest.raises(FieldInvalid):
+        verify_receipt(upper_env, **kwargs)  # type: ignore[arg-type]
     by_authority = sign_envelope(
         payload_type=payload_types.RECEIPT,
         payload=receipt_env.payload,
