@@ -74,6 +74,7 @@ APPLICABLE: Final[Mapping[str, tuple[str, ...]]] = {
     "REQ-PUSH-005": ("accept", "reasons"),  # per-request status in a stream
     "REQ-PUSH-006": ("accept",),  # retries with the same id and bytes
     "REQ-GET-001": ("accept", "restart"),  # bit-identical bytes, also after restart
+    "REQ-GET-002": ("accept",),  # by reference: the CO itself, with later documents held
     # 4. The certificate of origin
     "REQ-CO-001": ("refuse", "every-kind", "order"),
     "REQ-CO-002": ("refuse", "every-kind"),
@@ -108,9 +109,13 @@ APPLICABLE: Final[Mapping[str, tuple[str, ...]]] = {
     "REQ-AUTH-002": ("refuse", "every-kind"),
     "REQ-AUTH-003": ("refuse", "boundary"),  # grant start and end days
     "REQ-AUTH-004": ("refuse", "every-kind", "order"),
+    # 5.4 Order of checks
+    "REQ-CHK-001": ("order",),  # adjacent steps broken at once
+    "REQ-CHK-002": ("order",),  # a field step 7 reads, missing: step 7's reason
     # 6. Issuer directory and key lifecycle
     "REQ-DIR-001": ("accept",),
     "REQ-DIR-002": ("accept",),
+    "REQ-DIR-004": ("accept", "no-change"),  # re-signed after a signer refusal
     # 7. Lifecycle
     "REQ-LC-001": ("refuse", "every-kind"),
     "REQ-LC-002": ("transitions",),

@@ -6,7 +6,11 @@ and expects the earlier one's reason; the case id names the pair as
 ``<step>-<check>/<step>-<check>``. Within step 5 the signatures come before their
 signer, and the signer checks follow section 5.6 step 6: profile, validity, path,
 revocation. Where a step holds several checks (step 7: signer authorisation, then
-sender and recipient) the pair is inside the step.
+sender and recipient) the pair is inside the step. A mandatory field that step 7 reads,
+left out, breaks steps 7 and 8 at once: step 7's reason, not FIELD_MISSING (REQ-CHK-002).
+The CO without an issue date comes from XA, whose issuer directory is loaded (REQ-AUTH-003
+answers); those without an authority id or importing country come from XC, whose
+directory is not, so the check named in the pair is the one that answers.
 
 Signers needed only here (an expired CA-flagged leaf, a revoked key under another
 root, ...) are issued when the case runs from the suite PKI's keys.
@@ -215,6 +219,18 @@ def _directory_before_sender(c: Context) -> Submission:
     )
 
 
+def _without(sender: str, path: str) -> Callable[[Context], Submission]:
+    """A CO of ``sender`` missing the field at ``path``, signed and sent by ``sender``."""
+
+    def build(c: Context) -> Submission:
+        co = c.co(sender)
+        holder, _, name = path.rpartition(".")
+        (getattr(co, holder) if holder else co).ClearField(name)
+        return _sign(co.SerializeToString(), c.pki.country(sender).authority, caller=sender)
+
+    return build
+
+
 def _bad_item(co: CO) -> CO:
     co.goods_items[0].hs_code = "770100"
     return co
@@ -333,6 +349,30 @@ PAIRS: dict[str, Pair] = {
         reason="SIGNER_NOT_AUTHORISED",
         requirements=("REQ-AUTH-003", "REQ-AUTH-004"),
     ),
+    "7-signer-country/8-missing-exporting-country": Pair(
+        build=_without(XA, "exporting_country"),
+        code=_DENIED,
+        reason="SIGNER_NOT_AUTHORISED",
+        requirements=("REQ-CHK-002", "REQ-AUTH-001", "REQ-CO-002"),
+    ),
+    "7-signer-authority/8-missing-authority-id": Pair(
+        build=_without(XC, "issuing_authority.id"),
+        code=_DENIED,
+        reason="SIGNER_NOT_AUTHORISED",
+        requirements=("REQ-CHK-002", "REQ-AUTH-002", "REQ-CO-002"),
+    ),
+    "7-directory/8-missing-issue-date": Pair(
+        build=_without(XA, "issue_date"),
+        code=_DENIED,
+        reason="SIGNER_NOT_AUTHORISED",
+        requirements=("REQ-CHK-002", "REQ-AUTH-003", "REQ-CO-002"),
+    ),
+    "7-recipient/8-missing-importing-country": Pair(
+        build=_without(XC, "importing_country"),
+        code=_DENIED,
+        reason="SENDER_MISMATCH",
+        requirements=("REQ-CHK-002", "REQ-AUTH-004", "REQ-CO-002"),
+    ),
     "7-signer-country/8-field-rules": Pair(
         build=_authorisation_before_fields,
         code=_DENIED,
@@ -363,7 +403,10 @@ PAIRS: dict[str, Pair] = {
 @pytest.mark.requirement("REQ-PUSH-002", "REQ-ERR-002")
 @pytest.mark.parametrize(
     "pair",
-    [pytest.param(p, marks=pytest.mark.requirement(*PAIRS[p].requirements)) for p in PAIRS],
+    [
+        pytest.param(p, marks=pytest.mark.requirement("REQ-CHK-001", *PAIRS[p].requirements))
+        for p in PAIRS
+    ],
 )
 def test_earlier_check_decides(
     target: Target,

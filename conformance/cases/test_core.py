@@ -154,6 +154,80 @@ def test_retroactive_certificate_gets_warning(
     assert "ISSUED_RETROACTIVELY" in {f.code for f in receipt.findings}
 
 
+@pytest.mark.requirement("REQ-CO-006", "REQ-CO-015", "REQ-PUSH-003")
+@pytest.mark.parametrize("days_before", [1, 30, 400])
+def test_dates_before_issue_accepted_without_finding(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists, days_before: int
+) -> None:
+    """Departure and invoice before the issue date, flag not set: DELIVERED, no finding.
+
+    REQ-CO-006: such dates are allowed, with or without ``flags.issued_retroactively``; a
+    receiver does not infer retroactive issue from them (only the flag warns, REQ-CO-015).
+    """
+    co = minimal_certificate(context_for(suite_pki, target, XA, code_lists))
+    issue = dt.date(co.issue_date.year, co.issue_date.month, co.issue_date.day)
+    earlier = date_msg(issue - dt.timedelta(days=days_before))
+    co.transport.departure_date.CopyFrom(earlier)
+    co.goods_items[0].invoice_date.CopyFrom(earlier)
+    assert not co.flags.issued_retroactively
+    submission, outcome = submit_certificate(target, co, suite_pki.country(XA).authority, caller=XA)
+    receipt = assert_accepted(
+        target, submission, outcome, now=dt.datetime.now(dt.UTC), rule="REQ-CO-006"
+    )
+    status = envelope_pb2.DeliveryStatus.Name(receipt.delivery_status)
+    assert receipt.delivery_status == envelope_pb2.DELIVERY_STATUS_DELIVERED, (
+        f"REQ-CO-006: dates {days_before} day(s) before the issue date without the "
+        f"retroactive flag gave {status} with findings {[f.code for f in receipt.findings]}"
+    )
+    assert not receipt.findings, f"REQ-CO-006: findings {[f.code for f in receipt.findings]}"
+
+
+def _undefined_transport_mode(co: CO) -> None:
+    co.transport.mode = 42  # type: ignore[assignment]
+
+
+def _undefined_origin_criterion(co: CO) -> None:
+    co.goods_items[0].origin_criterion.type = 42  # type: ignore[assignment]
+
+
+#: name -> (mutation, field path of the undefined enum number)
+UNDEFINED_ENUMS: dict[str, tuple[Mutation, str]] = {
+    "transport-mode": (_undefined_transport_mode, "transport.mode"),
+    "origin-criterion-type": (
+        _undefined_origin_criterion,
+        "goods_items[0].origin_criterion.type",
+    ),
+}
+
+
+@pytest.mark.requirement("REQ-CO-011", "REQ-CO-001", "REQ-ERR-001")
+@pytest.mark.parametrize("name", sorted(UNDEFINED_ENUMS))
+def test_undefined_enum_number_is_enum_undefined(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists, name: str
+) -> None:
+    """An undefined enum number, at any depth: FIELD_INVALID, violation reason ENUM_UNDEFINED.
+
+    REQ-CO-011: not PAYLOAD_MALFORMED (an undefined number is not an unknown field,
+    REQ-CO-001); the BadRequest names the field with ``FieldViolation.reason``
+    ``ENUM_UNDEFINED``.
+    """
+    mutate, path = UNDEFINED_ENUMS[name]
+    sender = FIELD_RULE_SENDER
+    co = minimal_certificate(context_for(suite_pki, target, sender, code_lists))
+    mutate(co)
+    submission, outcome = submit_certificate(
+        target, co, suite_pki.country(sender).authority, caller=sender
+    )
+    refusal = assert_refused(
+        outcome, code="INVALID_ARGUMENT", reason="FIELD_INVALID", rule="REQ-CO-011", fields=(path,)
+    )
+    reasons = {reason for field, reason in refusal.violation_reasons if field == path}
+    assert "ENUM_UNDEFINED" in reasons, (
+        f"REQ-CO-011: the violation on {path} has reason(s) {sorted(reasons)}, not ENUM_UNDEFINED"
+    )
+    assert_not_readable(target, caller=sender, request_id=submission.request_id)
+
+
 # ---------------------------------------------------------------------------
 # invalid certificates: property layer and named cases
 
@@ -732,11 +806,28 @@ def _envelope_case(pki: SuitePki, ctx_co: CO, name: str) -> tuple[envelope_pb2.E
         env = sign(ptype, b"\xff\xff\xff\xff\x0f", [xa.authority])
     elif name == "unknown-field":
         env = sign(ptype, payload + b"\xf8\x3e\x01", [xa.authority])  # field 999, varint 1
+    elif name in ("unknown-field-in-goods-item", "unknown-field-in-address"):
+        env = sign(ptype, _with_nested_unknown_field(ctx_co, name), [xa.authority])
     elif name == "wrong-wire-type":
         env = sign(ptype, b"\x0d\x01\x02\x03\x04" + payload, [xa.authority])  # field 1 as fixed32
     else:  # pragma: no cover - table and builder are kept in step
         raise AssertionError(f"unknown envelope case {name}")
     return env, caller
+
+
+def _with_nested_unknown_field(co: CO, name: str) -> bytes:
+    """The CO's bytes with field 999 inside its first goods item or the exporter's address."""
+    nested = CO()
+    nested.CopyFrom(co)
+    unknown = b"\xf8\x3e\x01"  # field 999, varint 1
+    # Parsing bytes with an unknown field keeps it; CopyFrom carries it into the CO.
+    if name == "unknown-field-in-goods-item":
+        item = nested.goods_items[0]
+        item.CopyFrom(type(item).FromString(item.SerializeToString() + unknown))
+    else:
+        address = nested.exporter.address
+        address.CopyFrom(type(address).FromString(address.SerializeToString() + unknown))
+    return nested.SerializeToString()
 
 
 # name -> (code, reason, requirement ids)
@@ -779,6 +870,8 @@ ENVELOPE_CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "both-signers-fail": ("PERMISSION_DENIED", "SIGNER_EXPIRED", ("REQ-SIG-005",)),
     "malformed-payload": ("INVALID_ARGUMENT", "PAYLOAD_MALFORMED", ("REQ-CO-001",)),
     "unknown-field": ("INVALID_ARGUMENT", "PAYLOAD_MALFORMED", ("REQ-CO-001",)),
+    "unknown-field-in-goods-item": ("INVALID_ARGUMENT", "PAYLOAD_MALFORMED", ("REQ-CO-001",)),
+    "unknown-field-in-address": ("INVALID_ARGUMENT", "PAYLOAD_MALFORMED", ("REQ-CO-001",)),
     "wrong-wire-type": ("INVALID_ARGUMENT", "PAYLOAD_MALFORMED", ("REQ-CO-001",)),
 }
 
@@ -1054,7 +1147,7 @@ def test_stream_answers_each_request_in_order(
 # node information, code lists, directory
 
 
-@pytest.mark.requirement("REQ-NODE-001", "REQ-VERS-001")
+@pytest.mark.requirement("REQ-NODE-001", "REQ-VERS-001", "REQ-CO-008")
 def test_node_info(target: Target, node_info: node_service_pb2.NodeInfo) -> None:
     """GetNodeInfo: country, spec 1.x, ECDSA, v1 agreements, payload types, limits, profiles."""
     assert node_info.country == target.node_country
@@ -1067,7 +1160,9 @@ def test_node_info(target: Target, node_info: node_service_pb2.NodeInfo) -> None
     limits = node_info.limits
     assert limits.max_message_bytes > 0
     assert limits.max_payload_bytes > 0
-    assert limits.max_goods_items > 0
+    assert 0 < limits.max_goods_items <= 999, (
+        f"REQ-CO-008: max_goods_items {limits.max_goods_items} is outside 1..999"
+    )
     assert limits.max_stream_documents > 0
     assert limits.max_page_size > 0
     known = {"core", "lifecycle", "verification", "pull", "sender", "transport-security"}

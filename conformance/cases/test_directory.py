@@ -436,3 +436,33 @@ def test_grant_listed_after_a_broken_one(
             "the second grant covers it, the broken first one must not hide it" + _LOADED
         ),
     )
+
+
+@pytest.mark.obligation("no-change")
+@pytest.mark.requirement("REQ-DIR-004", "REQ-PKI-003", "REQ-PUSH-002", "REQ-IDEM-004")
+def test_resigned_certificate_is_first_delivery(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists
+) -> None:
+    """A CO refused for its expired signer, re-signed under a current key: accepted.
+
+    REQ-DIR-004: the refused CO was never stored, so the same certificate number under a
+    new request id is its first delivery, not a DUPLICATE_CONFLICT (REQ-IDEM-004).
+    """
+    co = minimal_certificate(context_for(suite_pki, target, DIRECTORY_COUNTRY, code_lists))
+    payload = co.SerializeToString()
+    expired = signed_submission(
+        payload, suite_pki.negative_signers["expired-signer"], caller=DIRECTORY_COUNTRY
+    )
+    refused = target.submit(DIRECTORY_COUNTRY, expired.request)
+    assert_refused(
+        refused, code="PERMISSION_DENIED", reason="SIGNER_EXPIRED", rule="REQ-PKI-003 expired"
+    )
+    resigned = signed_submission(
+        payload, suite_pki.country(DIRECTORY_COUNTRY).authority, caller=DIRECTORY_COUNTRY
+    )
+    assert resigned.request_id != expired.request_id
+    outcome = target.submit(DIRECTORY_COUNTRY, resigned.request)
+    assert_accepted(
+        target, resigned, outcome, now=dt.datetime.now(dt.UTC), rule="REQ-DIR-004 re-signed"
+    )
+    assert_not_readable(target, caller=DIRECTORY_COUNTRY, request_id=expired.request_id)

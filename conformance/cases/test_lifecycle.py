@@ -168,6 +168,36 @@ def test_terminal_status_change(lc: Lifecycle, terminal: str) -> None:
     assert lc.status(co).issuer_state == state, "REQ-LC-003: terminal state changed"
 
 
+@pytest.mark.requirement("REQ-GET-002", "REQ-GET-001", "REQ-ACC-004")
+def test_get_document_by_reference_is_the_certificate(lc: Lifecycle) -> None:
+    """By certificate reference, GetDocument returns the CO, not a later document about it.
+
+    REQ-GET-002: after a StatusChange about the CO is stored, the reference still names
+    the CO's own envelope; a request with no selector is NOT_FOUND UNKNOWN_DOCUMENT.
+    """
+    co = lc.new_certificate()
+    issued, outcome = submit_certificate(lc.target, co, lc.authority, caller=XA)
+    _accept(lc, issued, outcome, "REQ-GET-002 issue")
+    sub, outcome = lc.change(reference_of(co), CANCELLED)
+    _accept(lc, sub, outcome, "REQ-GET-002 cancel")
+    by_ref = lc.target.get_document(
+        XA, exchange_service_pb2.GetDocumentRequest(certificate=reference_of(co))
+    )
+    assert by_ref.response is not None, f"REQ-GET-002: by reference: {by_ref.summary()}"
+    held = by_ref.response.document
+    assert held.request_id == issued.request_id, (
+        f"REQ-GET-002: by reference, GetDocument returned request {held.request_id} "
+        f"(the CO is {issued.request_id}, the status change {sub.request_id})"
+    )
+    assert held.envelope.SerializeToString() == issued.envelope.SerializeToString(), (
+        "REQ-GET-002/REQ-GET-001: by reference, the envelope is not the CO's"
+    )
+    empty = lc.target.get_document(XA, exchange_service_pb2.GetDocumentRequest())
+    assert_refused(
+        empty, code="NOT_FOUND", reason="UNKNOWN_DOCUMENT", rule="REQ-GET-002 no selector"
+    )
+
+
 @pytest.mark.requirement("REQ-LC-002")
 @pytest.mark.parametrize("new_state", ["ISSUED", "REPLACED", "UNSPECIFIED"])
 def test_status_change_to_non_target_state(lc: Lifecycle, new_state: str) -> None:

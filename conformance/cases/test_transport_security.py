@@ -191,16 +191,48 @@ def test_partner_cannot_submit_for_another_country(
     assert_not_readable(target, caller=XA, request_id=None, certificate=reference_of(co))
 
 
+#: The health service names a node answers SERVING for (REQ-ACC-005).
+HEALTH_NAMES = (
+    "",
+    "wco.eco.v1.ExchangeService",
+    "wco.eco.v1.NodeService",
+    "wco.eco.v1.TrustService",
+)
+
+
 @pytest.mark.requirement("REQ-ACC-005")
-def test_health_service(target: Target) -> None:
-    """The standard gRPC health service answers SERVING over mutual TLS."""
+@pytest.mark.parametrize("service", HEALTH_NAMES, ids=lambda name: name or "overall")
+def test_health_service(target: Target, service: str) -> None:
+    """The standard gRPC health service answers SERVING over mutual TLS, overall and per service."""
     stub = health_pb2_grpc.HealthStub(target.channel(XA))
     try:
-        response = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
+        response = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
     except grpc.RpcError as error:
         refusal = _refusal_from_error(error)
-        raise AssertionError(f"REQ-ACC-005: health check failed: {refusal.summary()}") from None
-    assert response.status == health_pb2.HealthCheckResponse.SERVING
+        raise AssertionError(
+            f"REQ-ACC-005: health check of {service or 'the overall name'!r} failed: "
+            f"{refusal.summary()}"
+        ) from None
+    assert response.status == health_pb2.HealthCheckResponse.SERVING, (
+        f"REQ-ACC-005: {service or 'overall'} is {response.status}, not SERVING"
+    )
+
+
+@pytest.mark.requirement("REQ-ACC-005", "REQ-ACC-001")
+def test_health_needs_a_client_certificate(target: Target) -> None:
+    """Health is under the same mutual TLS: without a client certificate it is refused."""
+    channel = target.secure_channel(None)  # TLS, but no client certificate
+    try:
+        stub = health_pb2_grpc.HealthStub(channel)
+        try:
+            stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
+        except grpc.RpcError as error:
+            code = error.code()
+        else:
+            code = grpc.StatusCode.OK
+        _assert_rejected(code, "health check without a client certificate")
+    finally:
+        channel.close()
 
 
 @pytest.mark.requirement("REQ-ACC-001", "REQ-NODE-001")

@@ -1,7 +1,9 @@
 """Authorisation of a verified signer for a document (docs/spec.md 5.3).
 
 Implements REQ-AUTH-001..003 (``SIGNER_NOT_AUTHORISED``) and then REQ-AUTH-004
-/ REQ-ACC-002 (``SENDER_MISMATCH``), in that order.
+/ REQ-ACC-002 (``SENDER_MISMATCH``), in that order. Absent fields are compared as
+empty values, so a missing field read here is refused here, before the field rules
+(REQ-CHK-002).
 """
 
 from __future__ import annotations
@@ -11,9 +13,12 @@ import datetime as dt
 from reference_node.core.documents import Document
 from reference_node.core.errors import SenderMismatch, SignerNotAuthorised
 from reference_node.core.trust import TrustStore, VerifiedSigner
-from wco.eco.v1 import certificate_pb2, directory_pb2, lifecycle_pb2
+from wco.eco.v1 import certificate_pb2, directory_pb2, lifecycle_pb2, verification_pb2
 
 __all__ = ["authorise", "authority_authorised"]
+
+#: Documents whose payload does not name the recipient country (section 5.3).
+_RECIPIENT_NOT_NAMED = (lifecycle_pb2.StatusChange, verification_pb2.VerificationResult)
 
 
 def _date(value: object) -> dt.date | None:
@@ -112,11 +117,15 @@ def authorise(
             f"caller {caller_country} may not submit documents sent by {doc.sender_country}"
         )
     recipient = doc.recipient_country
-    if recipient == "":
+    if isinstance(message, _RECIPIENT_NOT_NAMED):
         # StatusChange / VerificationResult: the recipient is the other party of
         # the certificate; it can only be this node when this node is not the
         # sender. Whether the node holds the CO or case is checked in step 9.
         if doc.sender_country == node_country:
             raise SenderMismatch("the document is not addressed to this node")
     elif recipient != node_country:
-        raise SenderMismatch(f"the document is addressed to {recipient}, not {node_country}")
+        # An absent recipient (e.g. a CO without importing_country) is not this
+        # node either: step 7 answers before the field rules (REQ-CHK-002).
+        raise SenderMismatch(
+            f"the document is addressed to {recipient or 'no country'}, not {node_country}"
+        )

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-__all__ = ["Limits"]
+__all__ = ["MAX_GOODS_ITEMS_CEILING", "Limits"]
+
+#: The highest ``max_goods_items`` a node may publish (REQ-CO-008).
+MAX_GOODS_ITEMS_CEILING: Final = 999
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -14,7 +18,7 @@ class Limits:
     Attributes:
         max_message_bytes: Largest gRPC message accepted (4 MiB).
         max_payload_bytes: Largest envelope payload accepted (1 MiB).
-        max_goods_items: Most goods items in one CO (REQ-CO-008).
+        max_goods_items: Most goods items in one CO (REQ-CO-008), at most 999.
         max_stream_documents: Most documents in one submission stream.
         max_page_size: Largest ``page_size`` honoured (REQ-PULL-001).
         default_page_size: ``page_size`` used when the request gives 0.
@@ -38,5 +42,9 @@ class Limits:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"limit {name} must be positive")
+        if self.max_goods_items > MAX_GOODS_ITEMS_CEILING:
+            raise ValueError(
+                f"max_goods_items must not exceed {MAX_GOODS_ITEMS_CEILING} (REQ-CO-008)"
+            )
         if self.default_page_size > self.max_page_size:
             raise ValueError("default_page_size must not exceed max_page_size")

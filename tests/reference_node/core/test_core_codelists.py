@@ -86,6 +86,9 @@ def test_limits_defaults_and_checks() -> None:
     assert (limits.max_page_size, limits.default_page_size) == (1000, 50)
     with pytest.raises(ValueError, match="positive"):
         Limits(max_goods_items=0)
+    assert Limits(max_goods_items=999).max_goods_items == 999
+    with pytest.raises(ValueError, match="999"):
+        Limits(max_goods_items=1000)  # REQ-CO-008: 999 is the ceiling
     with pytest.raises(ValueError, match="default_page_size"):
         Limits(max_page_size=10, default_page_size=50)
 

@@ -255,6 +255,31 @@ def test_authorisation_rules(world: World) -> None:
         submit(world, sign(co, world.xa_authority), node="XC")
 
 
+def test_missing_field_read_by_authorisation_is_refused_there(world: World) -> None:
+    """REQ-CHK-002: a missing field that step 7 reads gets step 7's reason, not FIELD_MISSING."""
+    for field, error in (
+        ("exporting_country", SignerNotAuthorised),
+        ("importing_country", SenderMismatch),
+    ):
+        co = valid_co()
+        co.ClearField(field)
+        with pytest.raises(error):
+            submit(world, sign(co, world.xa_authority))
+    co = valid_co()
+    co.issuing_authority.ClearField("id")
+    with pytest.raises(SignerNotAuthorised):
+        submit(world, sign(co, world.xa_authority))
+    outcome = _outcome(lifecycle_pb2.IMPORT_STATE_ACCEPTED)
+    outcome.certificate.ClearField("exporting_country")
+    envelope = sign_envelope(
+        payload_type=payload_types.IMPORT_OUTCOME,
+        payload=outcome.SerializeToString(),
+        signers=[world.xb_authority],
+    )
+    with pytest.raises(SenderMismatch):
+        submit(world, envelope, caller="XB", node="XA")
+
+
 def test_directory_authorisation(world: World) -> None:
     def directory_trust(grants: list[AgreementGrant]) -> TrustStore:
         directory = build_directory(
@@ -538,6 +563,16 @@ def test_receipt_round_trip_and_mismatches(world: World) -> None:
         verify_receipt(receipt_env, **{**kwargs, "expected_payload_sha256": "00" * 32})  # type: ignore[arg-type]
     with pytest.raises(SignerNotAuthorised):
         verify_receipt(receipt_env, **{**kwargs, "receiver_country": "XA"})  # type: ignore[arg-type]
+    # REQ-SIG-004 / REQ-PUSH-004: the digest is compared exactly; upper-case hex is a mismatch.
+    upper = envelope_pb2.Receipt.FromString(receipt_env.payload)
+    upper.payload_sha256 = upper.payload_sha256.upper()
+    upper_env = sign_envelope(
+        payload_type=payload_types.RECEIPT,
+        payload=upper.SerializeToString(),
+        signers=[world.xb_node],
+    )
+    with pytest.raises(FieldInvalid):
+        verify_receipt(upper_env, **kwargs)  # type: ignore[arg-type]
     by_authority = sign_envelope(
         payload_type=payload_types.RECEIPT,
         payload=receipt_env.payload,
