@@ -735,3 +735,93 @@ def test_edge_country_codes_accepted(
     _with_countries(co, lambda path: (first, last)[COUNTRY_FIELDS.index(path) % 2])
     submission, outcome = _submit(target, suite_pki, co)
     assert_accepted(target, submission, outcome, now=_now(), rule=f"REQ-CO-005 {name}")
+
+
+# ---------------------------------------------------------------------------
+# mandatory fields (REQ-CO-002)
+
+#: The mandatory fields of REQ-CO-002 that step 8 judges, one path each. The exporting and
+#: importing countries and the authority id are read by step 7 first (REQ-CHK-002), and are
+#: cases of ``test_check_order.py``.
+TOP_MANDATORY = (
+    "certificate_number",
+    "agreement_id",
+    "form_type",
+    "issuing_authority.name",
+    "issue_date",
+    "exporter.name",
+    "exporter.address.country",
+    "consignee.name",
+    "consignee.address.country",
+    "goods_items",
+)
+#: The mandatory fields of every goods item (REQ-CO-002), relative to the item.
+ITEM_MANDATORY = (
+    "item_number",
+    "description",
+    "hs_code",
+    "hs_edition",
+    "origin_criterion.type",
+    "quantity.value",
+    "quantity.unit_code",
+)
+#: Goods items in the CO of the per-item cases: the field goes missing in the first or last.
+_ITEMS = 3
+
+
+def _clear_path(message: Any, path: str) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        message = getattr(message, part)
+    message.ClearField(last)
+
+
+def _with_items(co: CO, count: int) -> None:
+    """Give ``co`` ``count`` goods items, copies of its first, numbered 1..count."""
+    first = co.goods_items[0]
+    for number in range(2, count + 1):
+        item = co.goods_items.add()
+        item.CopyFrom(first)
+        item.item_number = number
+
+
+def _mandatory_cases() -> dict[str, tuple[int | None, str]]:
+    """Case name -> (goods item index or None for the CO itself, field path)."""
+    cases: dict[str, tuple[int | None, str]] = {path: (None, path) for path in TOP_MANDATORY}
+    for index in (0, _ITEMS - 1):
+        for path in ITEM_MANDATORY:
+            cases[f"goods_items[{index}].{path}"] = (index, path)
+    return cases
+
+
+MANDATORY_CASES = _mandatory_cases()
+
+
+@pytest.mark.obligation("refuse")
+@pytest.mark.requirement("REQ-CO-002", "REQ-ERR-001", "REQ-PUSH-002")
+@pytest.mark.parametrize("name", sorted(MANDATORY_CASES))
+def test_mandatory_field_missing_alone(
+    target: Target, suite_pki: SuitePki, code_lists: CodeLists, name: str
+) -> None:
+    """Each mandatory field of REQ-CO-002 missing alone: FIELD_MISSING naming that field.
+
+    Goods item fields go missing in the first and in the last of three items, so that a
+    node that checks only the first item, or only the fast path's view of it, is seen. The
+    refusal names the missing field and nothing else ("listing the missing fields only").
+    """
+    index, path = MANDATORY_CASES[name]
+    co = _base(target, suite_pki, code_lists)
+    if index is None:
+        _clear_path(co, path)
+    else:
+        _with_items(co, _ITEMS)
+        _clear_path(co.goods_items[index], path)
+    submission, outcome = _submit(target, suite_pki, co)
+    _refused_exactly(
+        target,
+        submission,
+        outcome,
+        reason="FIELD_MISSING",
+        fields=[name],
+        rule=f"REQ-CO-002 {name} missing",
+    )
