@@ -66,6 +66,7 @@ APPLICABLE: Final[Mapping[str, tuple[str, ...]]] = {
     "REQ-ACC-003": ("third-country",),  # reads and lists of other countries' documents
     "REQ-ACC-004": ("third-country",),  # same code, reason and message as missing
     "REQ-ACC-005": ("accept",),  # health answers
+    "REQ-ACC-007": ("accept",),  # the server certificate's names and usage
     # 3. Flows
     "REQ-PUSH-001": ("accept", "restart"),  # durably committed before the receipt
     "REQ-PUSH-002": ("no-change", "every-kind"),
@@ -98,12 +99,14 @@ APPLICABLE: Final[Mapping[str, tuple[str, ...]]] = {
     "REQ-SIG-004": ("refuse", "exact"),  # lowercase hex key id
     "REQ-SIG-005": ("refuse", "boundary"),  # 1 to 4 signatures
     "REQ-SIG-006": ("accept",),
+    "REQ-SIG-007": ("accept", "refuse"),  # both S accepted; BER, trailing bytes, P1363 not
     # 5.2 Signer certificates
     "REQ-PKI-001": ("refuse", "boundary"),  # 1 to 4 certificates
     "REQ-PKI-002": ("refuse", "x509-single"),  # the signer profile, rule by rule
     "REQ-PKI-003": ("refuse", "boundary"),  # notBefore/notAfter at their instants
     "REQ-PKI-004": ("refuse", "x509-single"),  # path validation, CA flags, path length
     "REQ-PKI-005": ("refuse", "every-kind", "boundary"),  # revocation time, every kind
+    "REQ-PKI-006": ("x509-single", "accept"),  # one path-profile rule at a time
     # 5.3 Authorisation
     "REQ-AUTH-001": ("refuse", "every-kind"),
     "REQ-AUTH-002": ("refuse", "every-kind"),

@@ -116,7 +116,13 @@ PROFILE_SIGNERS: Final = (
     "ku-extra-usages-accepted-signer",
     "no-basic-constraints-accepted-signer",
     "eku-accepted-signer",
+    "critical-unknown-extension-signer",
+    "basic-constraints-not-critical-intermediate-signer",
+    "anchor-in-chain-accepted-signer",
 )
+#: An extension no verifier knows: under private enterprise number 32473, which RFC 5612
+#: reserves for documentation and examples.
+UNKNOWN_EXTENSION_OID: Final = x509.ObjectIdentifier("1.3.6.1.4.1.32473.1")
 #: Negative TLS client certificates (all name urn:wco:eco:node:XA).
 NEGATIVE_TLS_CLIENTS: Final = ("unknown-ca-client", "expired-client")
 
@@ -380,6 +386,7 @@ def issue_ca(
     root_authority_key_id: bool = True,
     ca_flag: bool = True,
     key_cert_sign: bool = True,
+    basic_constraints_critical: bool = True,
 ) -> Credential:
     """Issue a CA certificate (REQ-PKI-004: BasicConstraints CA true, keyCertSign).
 
@@ -395,6 +402,8 @@ def issue_ca(
         root_authority_key_id: Whether a self-signed root carries an AuthorityKeyIdentifier.
         ca_flag: BasicConstraints CA flag (false only for negative variants).
         key_cert_sign: KeyUsage keyCertSign (false only for negative variants).
+        basic_constraints_critical: Whether BasicConstraints is marked critical (false
+            only for negative variants).
 
     Returns:
         The CA credential (its chain is the certificate alone).
@@ -411,7 +420,7 @@ def issue_ca(
         .not_valid_after(validity.not_after)
         .add_extension(
             x509.BasicConstraints(ca=ca_flag, path_length=path_length if ca_flag else None),
-            critical=True,
+            critical=basic_constraints_critical,
         )
         .add_extension(
             x509.KeyUsage(
@@ -464,6 +473,7 @@ def issue_leaf(
     key_usage: bool = True,
     key_usage_critical: bool = True,
     san: bool = True,
+    unknown_critical_extension: bool = False,
 ) -> Credential:
     """Issue an end-entity certificate (signer profile of REQ-PKI-002, or a TLS identity).
 
@@ -488,6 +498,8 @@ def issue_leaf(
         key_usage: Whether the KeyUsage extension is present at all.
         key_usage_critical: Whether the KeyUsage extension is marked critical.
         san: Whether the SubjectAlternativeName extension is present at all.
+        unknown_critical_extension: Whether the leaf carries the critical extension
+            :data:`UNKNOWN_EXTENSION_OID` (only for a negative signer, REQ-PKI-006).
 
     Returns:
         The credential, chain = leaf then ``intermediates``.
@@ -536,6 +548,10 @@ def issue_leaf(
     )
     if eku:
         builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+    if unknown_critical_extension:
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(UNKNOWN_EXTENSION_OID, b"\x05\x00"), critical=True
+        )
     cert = _sign_certificate(builder, issuer.key)
     return Credential(certificate=cert, key=leaf_key, chain=(cert, *intermediates))
 
@@ -783,6 +799,14 @@ def _profile_signers(
         path_length=None,
         ca_flag=False,
     )
+    bc_not_critical_ca = issue_ca(
+        cn=f"{cc} intermediate with BasicConstraints not critical",
+        country=cc,
+        validity=long,
+        issuer=xa.root,
+        path_length=0,
+        basic_constraints_critical=False,
+    )
     return {
         "ku-without-digital-signature-signer": signer(
             "ku-without-digital-signature-signer", digital_signature=False, content_commitment=True
@@ -831,6 +855,18 @@ def _profile_signers(
         ),
         "eku-accepted-signer": signer(
             "eku-accepted-signer", eku=(ExtendedKeyUsageOID.EMAIL_PROTECTION,)
+        ),
+        "critical-unknown-extension-signer": signer(
+            "critical-unknown-extension-signer", unknown_critical_extension=True
+        ),
+        "basic-constraints-not-critical-intermediate-signer": signer(
+            "basic-constraints-not-critical-intermediate-signer",
+            issuer=bc_not_critical_ca,
+            intermediates=(bc_not_critical_ca.certificate,),
+        ),
+        "anchor-in-chain-accepted-signer": signer(
+            "anchor-in-chain-accepted-signer",
+            intermediates=(xa.intermediate.certificate, xa.root.certificate),
         ),
     }
 

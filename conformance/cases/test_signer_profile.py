@@ -5,10 +5,13 @@ exactly one property changed, so the refusal can only come from the rule that pr
 breaks: the leaf profile of REQ-PKI-002 (one URI SAN of the exact signer form, critical
 KeyUsage with digitalSignature and without keyCertSign, no BasicConstraints CA true), the
 CA rules of path validation of REQ-PKI-004 (BasicConstraints CA true, keyCertSign, path
-length), and the key type of REQ-SIG-006 (a P-384 key under the P-256 algorithm makes the
-signature invalid). The variants that stay inside the profile (more key usages than
-digitalSignature, no BasicConstraints, an extended key usage the profile does not
-mention) must be accepted: the profile lists what it requires and nothing else.
+length), the path-validation profile of REQ-PKI-006 (an unknown critical extension in the
+leaf, an intermediate whose BasicConstraints is not critical, the anchor itself presented
+after the intermediate, which is accepted), and the key type of REQ-SIG-006 (a P-384 key
+under the P-256 algorithm makes the signature invalid). The variants that stay inside the
+profile (more key usages than digitalSignature, no BasicConstraints, an extended key usage
+the profile does not mention) must be accepted: the profile lists what it requires and
+nothing else.
 
 Name constraints are not part of the profile, so no case applies them.
 """
@@ -51,6 +54,9 @@ PROFILE_CASES: dict[str, tuple[tuple[str, str] | None, tuple[str, ...]]] = {
     "ku-extra-usages-accepted-signer": (None, ("REQ-PKI-002",)),
     "no-basic-constraints-accepted-signer": (None, ("REQ-PKI-002",)),
     "eku-accepted-signer": (None, ("REQ-PKI-002",)),
+    "critical-unknown-extension-signer": (_UNTRUSTED, ("REQ-PKI-006",)),
+    "basic-constraints-not-critical-intermediate-signer": (_UNTRUSTED, ("REQ-PKI-006",)),
+    "anchor-in-chain-accepted-signer": (None, ("REQ-PKI-006", "REQ-PKI-001")),
 }
 
 

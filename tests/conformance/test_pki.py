@@ -191,6 +191,8 @@ _CA_RULE_SIGNERS = (
     "pathlen-exceeded-signer",
     "ca-without-key-cert-sign-signer",
     "ca-flag-false-intermediate-signer",
+    "basic-constraints-not-critical-intermediate-signer",
+    "critical-unknown-extension-signer",
 )
 
 
