@@ -66,6 +66,7 @@ APPLICABLE: Final[Mapping[str, tuple[str, ...]]] = {
     "REQ-ACC-003": ("third-country",),  # reads and lists of other countries' documents
     "REQ-ACC-004": ("third-country",),  # same code, reason and message as missing
     "REQ-ACC-005": ("accept",),  # health answers
+    "REQ-ACC-006": ("refuse",),  # health/reflection: refused identities, malformed bytes
     "REQ-ACC-007": ("accept",),  # the server certificate's names and usage
     # 3. Flows
     "REQ-PUSH-001": ("accept", "restart"),  # durably committed before the receipt

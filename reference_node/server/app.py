@@ -4,7 +4,8 @@
 asyncio loop: a ``grpc.aio`` server with mutual TLS (client certificates
 required, roots = the TLS CAs of all configured partners; REQ-ACC-001), the
 three protocol services, ``grpc.health.v1.Health`` and server reflection
-(REQ-ACC-005), and the outbox worker that delivers queued documents
+(REQ-ACC-005) behind :class:`~reference_node.server.guard.ServiceGuard`
+(REQ-ACC-006), and the outbox worker that delivers queued documents
 (REQ-PUSH-006). Once serving, the bound port is written to ``node.port_file``.
 While it runs, the runtime holds an exclusive lock on ``data_dir/serve.lock``
 so that CLI commands know a worker will deliver what they queue.
@@ -30,6 +31,7 @@ from reference_node.errors import ConfigError, NodeError
 from reference_node.sender.client import PartnerEndpoint, PartnerRegistry
 from reference_node.sender.outbox import OutboxWorker
 from reference_node.server.auth import load_pem_certificates
+from reference_node.server.guard import ServiceGuard
 from reference_node.server.services import FeedNotifier, NodeServicers, generic_handlers
 from reference_node.service import Node
 from wco.eco.v1 import exchange_service_pb2, node_service_pb2, trust_service_pb2
@@ -245,6 +247,11 @@ class NodeRuntime:
                 ("grpc.so_reuseport", 1 if self._shared_port else 0),
             ],
             maximum_concurrent_rpcs=None,
+            # Health, reflection and any other non-protocol service: same caller
+            # identity as the protocol RPCs, malformed requests refused (REQ-ACC-006).
+            interceptors=[
+                ServiceGuard(authenticator=self.node.authenticator, exempt=SERVICE_NAMES)
+            ],
         )
         servicers = NodeServicers(node=self.node, notifier=self.notifier)
         server.add_generic_rpc_handlers(tuple(generic_handlers(servicers)))

@@ -86,6 +86,9 @@ class NodeProcess:
         limits: Overrides of the ``[limits]`` table.
         delivery: Overrides of the ``[delivery]`` table.
         processes: ``[node] processes``: serving processes sharing port and store.
+        wrapper: Command the node runs under (for example ``strace ...``), if any.
+        entry: Module (and its first arguments) run by ``python -m``: the node, or
+            ``tests.mutants.launch NAME`` for a faulty variant.
     """
 
     workdir: Path
@@ -94,6 +97,8 @@ class NodeProcess:
     limits: dict[str, int] = field(default_factory=dict)
     delivery: dict[str, int] = field(default_factory=dict)
     processes: int = 1
+    wrapper: tuple[str, ...] = ()
+    entry: tuple[str, ...] = ("reference_node",)
     process: subprocess.Popen[bytes] | None = None
     port: int = 0
     starts: int = 0
@@ -197,9 +202,10 @@ class NodeProcess:
             log.write(f"--- start {self.starts} ---\n".encode())
             self.process = subprocess.Popen(
                 [
+                    *self.wrapper,
                     sys.executable,
                     "-m",
-                    "reference_node",
+                    *self.entry,
                     "--config",
                     str(self.config_path),
                     "serve",

@@ -7,7 +7,8 @@ answer a receipt signed by the country's node signer, REQ-PUSH-003),
 ``UNAVAILABLE``, ``SLOW`` (store, then answer after the caller's deadline),
 ``DROP_BEFORE`` / ``DROP_AFTER`` (cut every TCP connection before or after
 storing), ``BAD_RECEIPT`` (store, answer a receipt signed by an untrusted key),
-``REFUSE`` (a permanent ``FIELD_INVALID`` refusal) and down (the proxy stops
+``REFUSE`` (a permanent ``FIELD_INVALID`` refusal), ``EXHAUSTED`` (RESOURCE_EXHAUSTED
+with no ErrorInfo, as a rate limiter in front of a node answers) and down (the proxy stops
 listening). It records every attempt so tests can check REQ-PUSH-004/006 and
 REQ-IDEM-002: same id, same bytes, nothing under a second id.
 """
@@ -53,6 +54,7 @@ class Behaviour(enum.Enum):
     DROP_AFTER = "drop-after"
     BAD_RECEIPT = "bad-receipt"
     REFUSE = "refuse"
+    EXHAUSTED = "exhausted"
 
 
 class TcpProxy:
@@ -267,6 +269,8 @@ class FakePartner(exchange_service_pb2_grpc.ExchangeServiceServicer):
             self._abort(context, code_pb2.INVALID_ARGUMENT, "FIELD_INVALID", "refused for test")
         if behaviour is Behaviour.UNAVAILABLE:
             self._abort(context, code_pb2.UNAVAILABLE, "NODE_UNAVAILABLE", "try later")
+        if behaviour is Behaviour.EXHAUSTED:
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "rate limit exceeded")
         if behaviour is Behaviour.DROP_BEFORE:
             assert self.proxy is not None
             self.proxy.cut()

@@ -15,17 +15,26 @@ default ``now``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from reference_node.core.signing import key_id_of_certificate
 from reference_node.pki import IssuedCertificate, make_ca, make_signer, make_tls_leaf
 
-__all__ = ["CountryPki", "Credential", "authority_id", "key_id", "make_country"]
+__all__ = [
+    "CountryPki",
+    "Credential",
+    "authority_id",
+    "key_id",
+    "make_country",
+    "tls_client_naming",
+]
 
 _DAY = dt.timedelta(days=1)
 
@@ -245,3 +254,32 @@ def make_country(country: str, *, now: dt.datetime | None = None) -> CountryPki:
         server=_tls(country=country, issuer=tls_ca, server=True, now=now),
         client=_tls(country=country, issuer=tls_ca, server=False, now=now),
     )
+
+
+def tls_client_naming(issuer: Credential, uris: Sequence[str]) -> Credential:
+    """A TLS client certificate issued by ``issuer`` whose SAN lists exactly ``uris``.
+
+    ``uris`` empty: no subject alternative name at all. Used for the identities
+    REQ-ACC-001 refuses although the TLS handshake admits them (the issuer is a
+    trusted TLS CA): two node URIs, none, or another country's URI.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "odd e-CO node client")])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer.cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - _DAY)
+        .not_valid_after(now + _DAY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+    )
+    if uris:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.UniformResourceIdentifier(u) for u in uris]),
+            critical=False,
+        )
+    return Credential(cert=builder.sign(issuer.key, hashes.SHA256()), key=key)
